@@ -1,0 +1,195 @@
+"""The Dataset: checked, immutable arrays with class names and a content fingerprint.
+
+Every importer and generator ends here, so the checks live in one place and every refusal reads
+the same. Arrays are made read-only so the cached fingerprint can never go stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from modstudio.data.errors import DataError
+
+
+def frozen(array: np.ndarray, dtype: Any) -> np.ndarray:
+    """A contiguous read-only array of ``dtype`` that shares no memory with a caller's array."""
+    with np.errstate(all="ignore"):
+        out = np.ascontiguousarray(array, dtype=dtype)
+    if out is array or (isinstance(array, np.ndarray) and np.shares_memory(out, array)):
+        out = out.copy()
+    out.flags.writeable = False
+    return out
+
+
+def check_features(x: Any, what: str = "x") -> np.ndarray:
+    """Features as float32 (N, *sample_shape); refuses non-numeric, empty, badly shaped or non-finite."""
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as exc:  # ragged lists
+            raise DataError(f"{what}: samples have inconsistent shapes ({exc})") from None
+    if x.dtype == object:
+        raise DataError(f"{what}: samples have inconsistent shapes or non-numeric values")
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"{what}: expected numbers, got dtype {x.dtype}")
+    if x.ndim < 2:
+        raise DataError(
+            f"{what}: expected shape (samples, features...), got shape {x.shape}"
+        )
+    if x.shape[0] == 0:
+        raise DataError(f"{what}: the data is empty (0 samples)")
+    if any(d == 0 for d in x.shape[1:]):
+        raise DataError(f"{what}: sample shape {x.shape[1:]} has a zero-sized dimension")
+    out = frozen(x, np.float32)
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        value = x[tuple(bad)]
+        feature = tuple(int(i) for i in bad[1:])
+        raise DataError(
+            f"{what}: sample {int(bad[0])}, feature {feature if len(feature) > 1 else feature[0]} "
+            f"is {value!r} (NaN or infinite values are not allowed"
+            + (", or the value overflows float32)" if np.isfinite(value) else ")")
+        )
+    return out
+
+
+def check_labels(y: Any, what: str = "y") -> np.ndarray:
+    """Labels as int64 (N,); refuses non-integer, negative or non-finite values."""
+    y = np.asarray(y)
+    if y.dtype == object or y.dtype.kind not in "biuf":
+        raise DataError(f"{what}: labels must be integers, got dtype {y.dtype}")
+    if y.dtype.kind == "b":
+        raise DataError(f"{what}: labels must be integers, got booleans")
+    if y.ndim != 1:
+        raise DataError(f"{what}: labels must be one-dimensional, got shape {y.shape}")
+    if y.size == 0:
+        raise DataError(f"{what}: there are no labels (0 samples)")
+    if y.dtype.kind == "f":
+        bad = ~np.isfinite(y) | (y != np.round(y))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{what}: label at sample {i} is {y[i]!r}, not an integer")
+        if np.abs(y).max() > 2**62:
+            raise DataError(f"{what}: label values are too large")
+    if y.dtype.kind == "u" and y.dtype.itemsize == 8 and y.max() > 2**62:
+        raise DataError(f"{what}: label values are too large")
+    neg = y < 0
+    if neg.any():
+        i = int(np.argmax(neg))
+        raise DataError(f"{what}: label at sample {i} is negative ({y[i]!r})")
+    return frozen(y, np.int64)
+
+
+def encode_labels(raw: Sequence[Any] | np.ndarray, what: str = "labels") -> tuple[np.ndarray, list[str]]:
+    """Arbitrary labels → contiguous ids 0..C-1 and their names.
+
+    Numbers must be non-negative integers and keep numeric order ("2" before "10"); any other
+    labels are treated as strings and sorted, so the same file always gives the same ids.
+    """
+    arr = np.asarray(raw)
+    if arr.dtype.kind in "biuf":
+        ints = check_labels(arr, what)
+        values, y = np.unique(ints, return_inverse=True)
+        return y.astype(np.int64), [str(int(v)) for v in values]
+    if arr.ndim != 1:
+        raise DataError(f"{what}: labels must be one-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        raise DataError(f"{what}: there are no labels (0 samples)")
+    strings = np.asarray([str(v) for v in arr.tolist()])
+    values, y = np.unique(strings, return_inverse=True)
+    return y.astype(np.int64), [str(v) for v in values]
+
+
+def hash_arrays(parts: Sequence[np.ndarray], extra: Any = None) -> str:
+    """sha256 over dtype, shape and bytes of each array, then a JSON of ``extra``."""
+    h = hashlib.sha256()
+    for a in parts:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(memoryview(a).cast("B") if a.size else b"")
+    if extra is not None:
+        h.update(json.dumps(extra, sort_keys=True, ensure_ascii=True).encode())
+    return h.hexdigest()
+
+
+class Dataset:
+    """Samples ``x`` (float32, N × sample_shape) with labels ``y`` (int64, 0..C-1) and class names.
+
+    ``origin`` is the JSON-able recipe that reloads this data (set by ``load_builtin`` and
+    ``import_path``; None for arrays built in code). Task builders copy it into each task so a
+    project can rebuild its tasks from the source instead of embedding the arrays.
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        class_names: Sequence[str] | None = None,
+        name: str = "dataset",
+        source: str = "",
+        origin: dict | None = None,
+    ) -> None:
+        self.x = check_features(x)
+        self.y = check_labels(y)
+        if len(self.x) != len(self.y):
+            raise DataError(
+                f"x has {len(self.x)} samples but y has {len(self.y)} labels; they must match"
+            )
+        top = int(self.y.max())
+        if class_names is None:
+            class_names = [str(i) for i in range(top + 1)]
+        if isinstance(class_names, str) or not all(isinstance(c, str) for c in class_names):
+            raise DataError("class_names must be a list of strings")
+        self.class_names = list(class_names)
+        if len(set(self.class_names)) != len(self.class_names):
+            raise DataError(f"class_names contain duplicates: {self.class_names}")
+        if top >= len(self.class_names):
+            raise DataError(
+                f"label {top} is out of range for {len(self.class_names)} class names"
+            )
+        counts = np.bincount(self.y, minlength=len(self.class_names))
+        present = int((counts > 0).sum())
+        if present < 2:
+            raise DataError(
+                f"only one class ({self.class_names[top]!r}) is present; a dataset needs at least two"
+            )
+        if present < len(self.class_names):
+            missing = [self.class_names[i] for i in np.flatnonzero(counts == 0)]
+            raise DataError(f"classes without any samples: {missing}")
+        self.name = str(name)
+        self.source = str(source)
+        self.origin = origin
+        self._fingerprint: str | None = None
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 hex of the arrays and class names: equal iff the content is equal."""
+        if self._fingerprint is None:
+            self._fingerprint = hash_arrays([self.x, self.y], {"class_names": self.class_names})
+        return self._fingerprint
+
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.y, minlength=self.num_classes)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name!r}, {len(self)} samples, shape {self.sample_shape}, "
+            f"{self.num_classes} classes)"
+        )

@@ -1,0 +1,1 @@
+"""torch lives here: graph → network compiler, strategies, trainer, metrics, export."""

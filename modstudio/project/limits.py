@@ -1,0 +1,29 @@
+"""How much an archive may claim before we refuse it: the defences against hostile files.
+
+The defaults fit real projects (multi-GB weights are fine) while a zip bomb or an absurd
+header is refused before anything big is allocated. Tests pass smaller limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_members: int = 10_000
+    max_json_bytes: int = 64 * MiB
+    max_member_bytes: int = 16 * GiB
+    max_total_bytes: int = 64 * GiB
+    # uncompressed/compressed; only for members above ratio_floor (small files may compress well)
+    max_ratio: float = 200.0
+    ratio_floor: int = 1 * MiB
+    max_tensor_header_bytes: int = 64 * MiB
+    max_tensors: int = 200_000
+    max_json_depth: int = 64
+
+
+DEFAULT_LIMITS = Limits()
