@@ -17,6 +17,8 @@ _LAZY = {
     "catalog": ("modstudio.graph.catalog", None),
     "data": ("modstudio.data", None),
     "compile_graph": ("modstudio.learn.compiler", "compile_graph"),
+    "train": ("modstudio.learn.api", "train"),
+    "examples": ("modstudio.examples", None),
     "Project": ("modstudio.project", "Project"),
     "load_project": ("modstudio.project", "load_project"),
     "ProjectFileError": ("modstudio.project", "ProjectFileError"),

@@ -15,6 +15,8 @@ from modstudio import __version__
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modstudio",
+        usage="%(prog)s [PROJECT]          open the studio (optionally a project or a data file)\n"
+              "       %(prog)s COMMAND [options]",
         description="ModStudio: compose networks from modules on a canvas and learn a sequence "
         "of tasks without forgetting the earlier ones.",
     )
@@ -23,8 +25,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # argparse keeps subcommands here; there is no public accessor
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def open_studio(project: str | None = None) -> int:
+    """The desktop window; Qt is imported only now, so the other commands stay light."""
+    from modstudio.gui.app import run
+
+    return run(project)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in _command_names(parser)):
+        return open_studio(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

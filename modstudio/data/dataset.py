@@ -49,7 +49,7 @@ def check_features(x: Any, what: str = "x") -> np.ndarray:
     finite = np.isfinite(out)
     if not finite.all():
         bad = np.argwhere(~finite)[0]
-        value = x[tuple(bad)]
+        value = x[tuple(bad)].item()
         feature = tuple(int(i) for i in bad[1:])
         raise DataError(
             f"{what}: sample {int(bad[0])}, feature {feature if len(feature) > 1 else feature[0]} "
@@ -74,7 +74,7 @@ def check_labels(y: Any, what: str = "y") -> np.ndarray:
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
             i = int(np.argmax(bad))
-            raise DataError(f"{what}: label at sample {i} is {y[i]!r}, not an integer")
+            raise DataError(f"{what}: label at sample {i} is {y[i].item()!r}, not an integer")
         if np.abs(y).max() > 2**62:
             raise DataError(f"{what}: label values are too large")
     if y.dtype.kind == "u" and y.dtype.itemsize == 8 and y.max() > 2**62:
@@ -82,7 +82,7 @@ def check_labels(y: Any, what: str = "y") -> np.ndarray:
     neg = y < 0
     if neg.any():
         i = int(np.argmax(neg))
-        raise DataError(f"{what}: label at sample {i} is negative ({y[i]!r})")
+        raise DataError(f"{what}: label at sample {i} is negative ({y[i].item()!r})")
     return frozen(y, np.int64)
 
 

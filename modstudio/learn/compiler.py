@@ -108,11 +108,24 @@ def compile_graph(
     report = graph.check(input_shape=input_shape, classes=classes)
     if not report.ok:
         raise CompileError(report)
-    layers: dict[str, nn.Module] = {}
-    plan: list[Step] = []
+    plan = execution_plan(graph, report)
+    layers = {step.node_id: build_node(graph, report, step.node_id) for step in plan}
+    return GraphNetwork(layers, plan, report)
+
+
+def execution_plan(graph: "Graph", report: CheckReport) -> list[Step]:
+    """The checked graph's nodes in topological order with their sources (a valid report only)."""
+    plan = []
     for node_id in report.order:
         spec = graph.nodes[node_id].spec
-        params = effective_params(graph, report, node_id)
-        layers[node_id] = build_module(spec.kind, params, report.nodes[node_id].in_shapes)
         plan.append(Step(node_id, _sources(graph, node_id, spec), any(p.multi for p in spec.inputs)))
-    return GraphNetwork(layers, plan, report)
+    return plan
+
+
+def build_node(graph: "Graph", report: CheckReport, node_id: str, classes: int | None = None) -> nn.Module:
+    """A fresh module for one node, with the effective params; ``classes`` overrides a head's width."""
+    spec = graph.nodes[node_id].spec
+    params = effective_params(graph, report, node_id)
+    if classes is not None and spec.role == "head":
+        params["classes"] = classes
+    return build_module(spec.kind, params, report.nodes[node_id].in_shapes)

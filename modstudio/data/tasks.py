@@ -1,0 +1,282 @@
+"""Tasks: one step of a continual-learning sequence, with its splits, classes and fingerprint.
+
+Labels inside a task are local (0..k-1) so each task can have its own output head
+(task-incremental); ``classes`` maps them to global ids for one shared label space
+(class-incremental, ``global_labels``); tasks that keep the same ``classes`` and differ only in
+``domain`` (permuted, rotated) form a domain-incremental sequence.
+
+A task crosses the project file as JSON metadata (``to_dict``) plus plain arrays (``arrays``);
+``from_dict`` treats both as untrusted and raises only DataError.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from modstudio.data.dataset import frozen, hash_arrays
+from modstudio.data.errors import DataError
+
+SPLIT_NAMES = ("train", "val", "test")
+TASK_FORMAT = 1
+MAX_NAME_LENGTH = 500
+
+
+class Split:
+    """One split of a task: features ``x`` (float32, n × sample_shape), local labels ``y`` (int64).
+
+    Validation may be empty (val_fraction=0); the arrays are read-only.
+    """
+
+    def __init__(self, x: Any, y: Any, what: str = "split") -> None:
+        x = np.asarray(x)
+        y = np.asarray(y)
+        if x.dtype.kind not in "iuf":
+            raise DataError(f"{what}: features must be numbers, got dtype {x.dtype}")
+        if y.dtype.kind not in "iu":
+            raise DataError(f"{what}: labels must be integers, got dtype {y.dtype}")
+        if x.ndim < 2 or any(d == 0 for d in x.shape[1:]):
+            raise DataError(f"{what}: features need shape (samples, features...), got {x.shape}")
+        if y.ndim != 1:
+            raise DataError(f"{what}: labels must be 1-D, got shape {y.shape}")
+        if len(x) != len(y):
+            raise DataError(f"{what}: {len(x)} samples but {len(y)} labels")
+        self.x = frozen(x, np.float32)
+        if not np.isfinite(self.x).all():
+            raise DataError(f"{what}: features contain NaN or infinite values")
+        if y.size and y.min() < 0:
+            raise DataError(f"{what}: labels must be non-negative")
+        if y.size and y.dtype.kind == "u" and y.max() > 2**62:
+            raise DataError(f"{what}: label {y.max()} is too large")
+        self.y = frozen(y, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __repr__(self) -> str:
+        return f"Split({len(self)} samples, shape {self.x.shape[1:]})"
+
+
+def _int_list(value: Any, what: str) -> list[int]:
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in value
+    ):
+        raise DataError(f"{what} must be a list of integers, got {value!r:.200}")
+    return [int(v) for v in value]
+
+
+def _str_list(value: Any, what: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise DataError(f"{what} must be a list of strings, got {value!r:.200}")
+    return list(value)
+
+
+class Task:
+    """A named task: train/val/test splits with local labels, the global ``classes`` they stand
+    for (local i ↔ ``classes[i]``), an optional ``domain`` and the ``origin`` recipe that
+    ``rebuild_task`` uses to make it again from its source."""
+
+    def __init__(
+        self,
+        name: str,
+        classes: Sequence[int],
+        class_names: Sequence[str],
+        train: Split,
+        val: Split,
+        test: Split,
+        domain: str | None = None,
+        origin: dict | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise DataError(f"task name must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
+        self.name = name
+        self.classes = _int_list(classes, "task classes")
+        self.class_names = _str_list(class_names, "task class_names")
+        if len(self.classes) < 2:
+            raise DataError(f"task {name!r}: a task needs at least two classes, got {self.classes}")
+        if len(set(self.classes)) != len(self.classes) or min(self.classes) < 0:
+            raise DataError(f"task {name!r}: classes must be distinct non-negative ids, got {self.classes}")
+        if len(self.class_names) != len(self.classes):
+            raise DataError(
+                f"task {name!r}: {len(self.class_names)} class names for {len(self.classes)} classes"
+            )
+        if domain is not None and not isinstance(domain, str):
+            raise DataError(f"task {name!r}: domain must be a string or None")
+        if origin is not None and not isinstance(origin, dict):
+            raise DataError(f"task {name!r}: origin must be a dict or None")
+        self.domain = domain
+        self.origin = origin
+        splits = {"train": train, "val": val, "test": test}
+        for key, split in splits.items():
+            if not isinstance(split, Split):
+                raise DataError(f"task {name!r}: {key} must be a Split")
+        if len(train) == 0:
+            raise DataError(f"task {name!r}: the train split is empty")
+        shape = train.x.shape[1:]
+        k = len(self.classes)
+        for key, split in splits.items():
+            if split.x.shape[1:] != shape:
+                raise DataError(
+                    f"task {name!r}: {key} samples have shape {split.x.shape[1:]}, train has {shape}"
+                )
+            if len(split) and split.y.max() >= k:
+                raise DataError(
+                    f"task {name!r}: {key} label {int(split.y.max())} is out of range for {k} classes"
+                )
+        self.train, self.val, self.test = train, val, test
+        self._fingerprint: str | None = None
+        self._normalization: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.train.x.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def split(self, split_name: str) -> Split:
+        if split_name not in SPLIT_NAMES:
+            raise DataError(f"no split named {split_name!r}; splits are {list(SPLIT_NAMES)}")
+        return getattr(self, split_name)
+
+    def global_labels(self, split_name: str) -> np.ndarray:
+        """Labels of a split in the union label space (class-incremental): ``classes[local]``."""
+        return np.asarray(self.classes, dtype=np.int64)[self.split(split_name).y]
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 hex of the three splits and the class mapping; not of the name, so renaming a
+        task keeps its fingerprint."""
+        if self._fingerprint is None:
+            arrays = [a for s in SPLIT_NAMES for a in (self.split(s).x, self.split(s).y)]
+            self._fingerprint = hash_arrays(
+                arrays, {"classes": self.classes, "class_names": self.class_names}
+            )
+        return self._fingerprint
+
+    @property
+    def normalization(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature (mean, std) of the train split, shaped like a sample (std floored at 1e-6).
+
+        Derived, never applied to the stored data and never saved: a trainer that wants
+        standardised inputs applies it, and the fingerprint stays a hash of the raw data.
+        """
+        if self._normalization is None:
+            x = self.train.x.astype(np.float64)
+            mean = x.mean(axis=0)
+            std = np.maximum(x.std(axis=0), 1e-6)
+            self._normalization = (frozen(mean, np.float32), frozen(std, np.float32))
+        return self._normalization
+
+    def to_dict(self) -> dict:
+        """JSON-able metadata (no arrays); ``arrays()`` holds the data."""
+        return {
+            "format": TASK_FORMAT,
+            "name": self.name,
+            "classes": list(self.classes),
+            "class_names": list(self.class_names),
+            "domain": self.domain,
+            "origin": self.origin,
+            "sample_shape": list(self.sample_shape),
+            "sizes": {s: len(self.split(s)) for s in SPLIT_NAMES},
+            "fingerprint": self.fingerprint,
+        }
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The split arrays by name (train_x, train_y, val_x, val_y, test_x, test_y), for an .npz."""
+        out = {}
+        for s in SPLIT_NAMES:
+            out[f"{s}_x"] = self.split(s).x
+            out[f"{s}_y"] = self.split(s).y
+        return out
+
+    @classmethod
+    def from_dict(cls, meta: Any, arrays: Any) -> Task:
+        """A task from ``to_dict`` metadata and ``arrays()``, both untrusted: any defect (types,
+        shapes, dtypes, label range, non-finite values, a fingerprint that does not match) is a
+        DataError naming it, and nothing else is ever raised for bad input."""
+        try:
+            return cls._from_dict(meta, arrays)
+        except DataError:
+            raise
+        except Exception as exc:  # belt and braces: a malformed archive must not crash the loader
+            raise DataError(f"invalid task data: {type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, meta: Any, arrays: Any) -> Task:
+        if not isinstance(meta, Mapping):
+            raise DataError(f"task metadata must be a JSON object, got {type(meta).__name__}")
+        if not isinstance(arrays, Mapping):
+            raise DataError(f"task arrays must be a mapping of names to arrays, got {type(arrays).__name__}")
+        fmt = meta.get("format", TASK_FORMAT)
+        if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt < 1:
+            raise DataError(f"task metadata: format must be a positive integer, got {fmt!r}")
+        if fmt > TASK_FORMAT:
+            raise DataError(f"task metadata has format {fmt}, newer than this version reads ({TASK_FORMAT})")
+        for key in ("name", "classes", "class_names"):
+            if key not in meta:
+                raise DataError(f"task metadata is missing {key!r}")
+        name = meta["name"]
+        if not isinstance(name, str):
+            raise DataError("task metadata: 'name' must be a string")
+        where = f"task {name[:80]!r}"
+        origin = meta.get("origin")
+        if origin is not None:
+            if not isinstance(origin, dict):
+                raise DataError(f"{where}: 'origin' must be an object or null")
+            try:
+                json.dumps(origin, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"{where}: 'origin' is not plain JSON ({exc})") from None
+        names = [f"{s}_{part}" for s in SPLIT_NAMES for part in ("x", "y")]
+        missing = [n for n in names if n not in arrays]
+        if missing:
+            raise DataError(f"{where}: missing arrays {missing}")
+        unknown = sorted(str(k) for k in arrays if k not in names)
+        if unknown:
+            raise DataError(f"{where}: unknown arrays {unknown}")
+        for n in names:
+            a = arrays[n]
+            if not isinstance(a, np.ndarray):
+                raise DataError(f"{where}: {n} must be an array, got {type(a).__name__}")
+            want = "iuf" if n.endswith("_x") else "iu"
+            if a.dtype.kind not in want:
+                raise DataError(f"{where}: {n} has dtype {a.dtype}, expected {'numbers' if n.endswith('_x') else 'integers'}")
+        splits = {
+            s: Split(arrays[f"{s}_x"], arrays[f"{s}_y"], what=f"{where}, {s} split") for s in SPLIT_NAMES
+        }
+        task = cls(
+            name, meta["classes"], meta["class_names"], splits["train"], splits["val"], splits["test"],
+            domain=meta.get("domain"), origin=origin,
+        )
+        shape = meta.get("sample_shape")
+        if shape is not None and (not isinstance(shape, list) or list(task.sample_shape) != shape):
+            raise DataError(f"{where}: sample_shape {shape!r} does not match the arrays {list(task.sample_shape)}")
+        fingerprint = meta.get("fingerprint")
+        if fingerprint is not None and fingerprint != task.fingerprint:
+            raise DataError(f"{where}: the data does not match its fingerprint (changed or damaged)")
+        return task
+
+    def __repr__(self) -> str:
+        sizes = "/".join(str(len(self.split(s))) for s in SPLIT_NAMES)
+        return f"Task({self.name!r}, classes {self.classes}, train/val/test {sizes})"
+
+
+def union_classes(tasks: Iterable[Task]) -> list[int]:
+    """The sorted global class ids of a sequence: the label space of class-incremental learning."""
+    return sorted({c for t in tasks for c in t.classes})
+
+
+def label_space_size(tasks: Iterable[Task]) -> int:
+    """Output width a single class-incremental head needs (largest global id + 1)."""
+    return max((c for t in tasks for c in t.classes), default=-1) + 1
+
+
+def shares_label_space(tasks: Sequence[Task]) -> bool:
+    """True when every task has the same classes (a domain-incremental sequence)."""
+    return all(t.classes == tasks[0].classes for t in tasks) if tasks else True
+

@@ -1,0 +1,104 @@
+"""Example projects a user can open or write with ``modstudio new PROJECT --example NAME``.
+
+Each is a small, real continual-learning benchmark built from data that ships with ModStudio
+(no downloads): a graph, a task sequence and training settings that train in seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from modstudio.data import load_builtin, permuted, split_by_class
+from modstudio.graph import Graph
+from modstudio.project import Project, TrainingSettings
+
+
+@dataclass(frozen=True)
+class ExampleInfo:
+    name: str
+    title: str
+    description: str
+
+
+def _chain(graph: Graph, *nodes: tuple[str, dict]) -> list[str]:
+    """Add ``nodes`` left to right and wire each to the next; returns their ids."""
+    ids = [graph.add_node(kind, pos=(i * 240.0, 0.0), **params) for i, (kind, params) in enumerate(nodes)]
+    for a, b in zip(ids, ids[1:]):
+        graph.connect(a, b)
+    return ids
+
+
+def _mlp_project(name: str, tasks, hidden: list[int]) -> Project:
+    project = Project.new(name)
+    _chain(project.graph, ("input", {}), ("mlp_block", {"hidden": hidden}), ("head", {}))
+    project.tasks.extend(tasks)
+    project.settings = TrainingSettings(strategy="expansion", epochs=10, batch_size=32, lr=1e-3)
+    return project
+
+
+def split_digits() -> Project:
+    return _mlp_project("split digits", split_by_class(load_builtin("digits", flat=True), n_tasks=5), [64, 64])
+
+
+def permuted_digits() -> Project:
+    return _mlp_project("permuted digits", permuted(load_builtin("digits", flat=True), n_tasks=5), [128, 128])
+
+
+def split_signals() -> Project:
+    project = Project.new("split signals")
+    _chain(
+        project.graph,
+        ("input", {}),
+        ("conv_block", {"out_channels": 16, "kernel_size": 5, "padding": 2}),
+        ("conv_block", {"out_channels": 32, "kernel_size": 5, "padding": 2}),
+        ("global_avg_pool", {}),
+        ("head", {}),
+    )
+    data = load_builtin("signals", n_classes=6, n_samples=1200, length=64, noise=0.3)
+    project.tasks.extend(split_by_class(data, n_tasks=3))
+    project.settings = TrainingSettings(strategy="expansion", epochs=8, batch_size=32, lr=2e-3)
+    return project
+
+
+def split_digits_conv() -> Project:
+    project = Project.new("split digits (conv)")
+    _chain(
+        project.graph,
+        ("input", {}),
+        ("conv_block", {"out_channels": 16}),
+        ("conv_block", {"out_channels": 32, "pool": "none"}),
+        ("global_avg_pool", {}),
+        ("head", {}),
+    )
+    project.tasks.extend(split_by_class(load_builtin("digits"), n_tasks=5))
+    project.settings = TrainingSettings(strategy="expansion", epochs=8, batch_size=32, lr=2e-3)
+    return project
+
+
+_EXAMPLES: dict[str, tuple[ExampleInfo, Callable[[], Project]]] = {
+    info.name: (info, build)
+    for info, build in (
+        (ExampleInfo("split-digits", "Split digits",
+                     "Handwritten digits as 5 tasks of 2 classes each, learned by an MLP."), split_digits),
+        (ExampleInfo("permuted-digits", "Permuted digits",
+                     "The same 10 digits in 5 tasks, each with its pixels in a different fixed order."), permuted_digits),
+        (ExampleInfo("split-signals", "Split signals (1-D conv)",
+                     "Six waveform classes in 3 tasks of 2, learned by a 1-D convolutional network."), split_signals),
+        (ExampleInfo("split-digits-conv", "Split digits (conv)",
+                     "The split-digits tasks as 1×8×8 images, learned by a small convolutional network."), split_digits_conv),
+    )
+}
+
+
+def list_examples() -> list[ExampleInfo]:
+    return [info for info, _ in _EXAMPLES.values()]
+
+
+def build_example(name: str) -> Project:
+    """A fresh project for example ``name`` (ValueError naming the known ones otherwise)."""
+    try:
+        _, build = _EXAMPLES[name]
+    except KeyError:
+        raise ValueError(f"unknown example {name!r}; examples: {', '.join(_EXAMPLES)}") from None
+    return build()

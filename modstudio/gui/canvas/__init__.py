@@ -1,0 +1,1 @@
+"""The graph canvas: a QGraphicsScene that mirrors the model from its events, and its view."""

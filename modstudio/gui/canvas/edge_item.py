@@ -1,0 +1,84 @@
+"""A wire between two ports, drawn as a horizontal cubic curve (the look of node editors)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+from modstudio.gui import theme
+
+
+def curve(p1: QPointF, p2: QPointF) -> QPainterPath:
+    dx = max(40.0, abs(p2.x() - p1.x()) * 0.5)
+    path = QPainterPath(p1)
+    path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
+    return path
+
+
+class EdgeItem(QGraphicsPathItem):
+    """Follows its end nodes: the scene calls :meth:`update_path` when either moves."""
+
+    Type = QGraphicsItem.UserType + 2
+
+    def __init__(self, edge, src_item, dst_item) -> None:
+        super().__init__()
+        self.edge, self.src_item, self.dst_item = edge, src_item, dst_item
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(0.0)
+        self._hover = False
+        self._apply_pen()
+        self.update_path()
+
+    def type(self) -> int:  # noqa: A003 - Qt's name
+        return self.Type
+
+    def update_path(self) -> None:
+        self.setPath(curve(self.src_item.port_scene_pos("out"), self.dst_item.port_scene_pos("in")))
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+    def _apply_pen(self) -> None:
+        color = theme.EDGE_SELECTED if self.isSelected() else (theme.EDGE.lighter(130) if self._hover else theme.EDGE)
+        pen = QPen(color, 2.2 if self.isSelected() or self._hover else 1.8)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        self.setPen(pen)
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self._apply_pen()
+        return super().itemChange(change, value)
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self._apply_pen()
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self._apply_pen()
+        super().hoverLeaveEvent(event)
+
+
+class WireItem(QGraphicsPathItem):
+    """The dashed wire that follows the cursor while the user connects two ports."""
+
+    def __init__(self, start: QPointF) -> None:
+        super().__init__()
+        self.start = start
+        self.setZValue(10.0)
+        self.set_state(None)
+        self.set_end(start)
+
+    def set_end(self, end: QPointF) -> None:
+        self.setPath(curve(self.start, end))
+
+    def set_state(self, state: str | None) -> None:
+        color = theme.OK if state == "ok" else theme.REFUSED if state == "refused" else theme.EDGE.lighter(140)
+        pen = QPen(color, 2.0, Qt.PenStyle.DashLine)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        self.setPen(pen)

@@ -1,0 +1,76 @@
+"""Every modal question the window asks, in one module: the seam tests replace so that no modal
+dialog ever blocks a test run."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+
+PROJECT_FILTER = "ModStudio projects (*.modstudio)"
+DATA_FILTER = "Data files (*.csv *.tsv *.txt *.npz *.npy *.idx *-ubyte *-ubyte.gz);;All files (*)"
+
+
+def ask_open_project(parent: QWidget, start: str = "") -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open project", start, f"{PROJECT_FILTER};;All files (*)")
+    return path or None
+
+
+def ask_save_project(parent: QWidget, suggested: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save project", suggested, PROJECT_FILTER)
+    if path and not path.endswith(".modstudio"):
+        path += ".modstudio"
+    return path or None
+
+
+def ask_data_path(parent: QWidget, folder: bool = False) -> str | None:
+    if folder:
+        path = QFileDialog.getExistingDirectory(parent, "Import an image folder (one sub-folder per class)")
+    else:
+        path, _ = QFileDialog.getOpenFileName(parent, "Import a data file", "", DATA_FILTER)
+    return path or None
+
+
+def show_error(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.warning(parent, title, text)
+
+
+def show_info(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
+
+
+def ask_save_changes(parent: QWidget, name: str) -> str:
+    """'save', 'discard' or 'cancel'."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
+                      f"Save the changes to “{name}” before closing?", parent=parent)
+    box.setInformativeText("Your changes are lost if you don't save them.")
+    box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                           | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    answer = box.exec()
+    return {QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+
+def ask_recover(parent: QWidget, copies: list) -> object | None:
+    """Offer the newest recovery copy; returns it, or None to start fresh (the copy is kept)."""
+    newest = copies[0]
+    when = newest.saved_at.astimezone().strftime("%d %b %Y, %H:%M")
+    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
+                      f"ModStudio did not close normally. Recover “{newest.name}” (autosaved {when})?",
+                      parent=parent)
+    if len(copies) > 1:
+        box.setInformativeText(f"{len(copies) - 1} older recovery cop{'ies' if len(copies) > 2 else 'y'} "
+                               "are kept too.")
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is recover:
+        return newest
+    if box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole:
+        return "discard"
+    return None
+
+
+def exec_dialog(dialog: QDialog) -> bool:
+    return dialog.exec() == QDialog.DialogCode.Accepted

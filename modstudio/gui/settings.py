@@ -1,0 +1,56 @@
+"""Per-user settings (window layout, recent files) in the per-user config folder.
+
+QSettings is pointed at an INI file inside the appdirs config folder, so the layout survives
+launches on every platform and tests can redirect everything with ``MODSTUDIO_CONFIG_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+CONFIG_ENV = "MODSTUDIO_CONFIG_DIR"
+MAX_RECENT = 10
+
+
+def config_dir() -> Path:
+    """The per-user config folder (created on demand); the environment variable wins."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        path = Path(override).expanduser()
+    else:
+        import appdirs
+
+        path = Path(appdirs.user_config_dir("modstudio", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def studio_settings() -> QSettings:
+    return QSettings(str(config_dir() / "studio.ini"), QSettings.Format.IniFormat)
+
+
+def recent_files() -> list[str]:
+    """Most recent first; files that no longer exist are dropped when read."""
+    value = studio_settings().value("files/recent", [])
+    if isinstance(value, str):  # QSettings returns a bare string for a one-item list
+        value = [value]
+    return [p for p in (value or []) if isinstance(p, str) and Path(p).exists()]
+
+
+def add_recent_file(path: str | os.PathLike) -> list[str]:
+    path = str(Path(path).resolve())
+    files = [path] + [p for p in recent_files() if p != path]
+    files = files[:MAX_RECENT]
+    settings = studio_settings()
+    settings.setValue("files/recent", files)
+    settings.sync()
+    return files
+
+
+def clear_recent_files() -> None:
+    settings = studio_settings()
+    settings.setValue("files/recent", [])
+    settings.sync()

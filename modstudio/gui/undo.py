@@ -1,0 +1,77 @@
+"""The Qt side of undo: one QUndoCommand adapter over the Qt-free commands.
+
+``redo()`` runs ``command.do(target)`` and ``undo()`` runs ``command.undo(target)``; the first redo
+happens when the command is pushed. A command the model refuses on that first redo marks itself
+obsolete, so QUndoStack drops it instead of recording an edit that never happened, and the
+refusal's message is kept for the caller to show.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from modstudio.graph.commands import Command, MoveNodes
+from modstudio.graph.model import GraphError
+
+MOVE_ID = 1001
+
+# What a refused edit may raise: the model's GraphError (a ValueError), ValueError from our own
+# Qt-free edits, and KeyError for ids that vanished.
+REFUSALS = (ValueError, KeyError)
+
+
+class UndoAdapter(QUndoCommand):
+    """Wraps one model command; ``merge_key`` lets consecutive moves of one drag merge."""
+
+    def __init__(self, command: Command, target: Any, after: Callable[[], None] | None = None,
+                 merge_key: object | None = None) -> None:
+        super().__init__(command.text)
+        self.command, self.target, self.after, self.merge_key = command, target, after, merge_key
+        self.error: str | None = None
+        self._pushed = False
+
+    def redo(self) -> None:
+        try:
+            self.command.do(self.target)
+        except REFUSALS as exc:
+            if self._pushed:  # a redo that worked before must work again; don't hide a bug
+                raise
+            self.error = _message(exc)
+            self.setObsolete(True)
+            return
+        finally:
+            self._pushed = True
+        if self.after:
+            self.after()
+
+    def undo(self) -> None:
+        self.command.undo(self.target)
+        if self.after:
+            self.after()
+
+    def id(self) -> int:
+        return MOVE_ID if isinstance(self.command, MoveNodes) and self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, UndoAdapter) or other.merge_key != self.merge_key:
+            return False
+        return self.command.merge(other.command)
+
+
+def push(stack: QUndoStack, command: Command, target: Any, after: Callable[[], None] | None = None,
+         merge_key: object | None = None) -> str | None:
+    """Push ``command``; returns None when applied, or the model's reason for refusing it."""
+    adapter = UndoAdapter(command, target, after, merge_key)
+    stack.push(adapter)
+    return adapter.error
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    return str(exc) or type(exc).__name__
+
+
+__all__ = ["UndoAdapter", "push", "GraphError"]

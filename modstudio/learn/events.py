@@ -1,0 +1,111 @@
+"""Plain event objects the trainer emits; the GUI bridges them to Qt signals, the CLI to a progress bar.
+
+Events are cheap and few: progress is rate-limited by the trainer, not one per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    @property
+    def kind(self) -> str:
+        """snake_case of the class name (``EpochEnded`` → ``epoch_ended``), for logs and JSON."""
+        out = []
+        for i, ch in enumerate(type(self).__name__):
+            if ch.isupper() and i:
+                out.append("_")
+            out.append(ch.lower())
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    run_id: str
+    strategy: str
+    n_tasks: int
+    device: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evaluated(Event):
+    """Test accuracy of every task at one point of the run (``task`` = -1: before training)."""
+
+    task: int
+    epoch: int
+    accuracies: list[float]
+    task_inference: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class TaskStarted(Event):
+    task: int
+    name: str
+    n_train: int
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    task: int
+    epoch: int
+    epochs: int
+    fraction: float  # of the whole run, 0..1
+    samples_per_s: float
+    eta_s: float | None
+    loss: float | None
+    phase: str = "train"  # "train", "search" (expansion candidates)
+
+
+@dataclass(frozen=True)
+class EpochEnded(Event):
+    task: int
+    epoch: int
+    train_loss: float
+    accuracies: list[float]
+    fraction: float
+
+
+@dataclass(frozen=True)
+class ModuleAdded(Event):
+    task: int
+    node_id: str
+    instance: int
+
+
+@dataclass(frozen=True)
+class ModuleReused(Event):
+    task: int
+    node_id: str
+    instance: int
+    from_task: int
+
+
+@dataclass(frozen=True)
+class CandidateEvaluated(Event):
+    """Expansion: one reuse-or-grow candidate after its short training."""
+
+    task: int
+    reused: int  # number of leading trainable nodes reused
+    val_accuracy: float
+    new_parameters: int
+    source_task: int
+
+
+@dataclass(frozen=True)
+class TaskEnded(Event):
+    task: int
+    accuracies: list[float]
+    parameters: int
+    seconds: float
+    path: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    status: str  # "finished", "stopped", "failed"
+    message: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)

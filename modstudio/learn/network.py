@@ -1,0 +1,293 @@
+"""The modular network: the user's graph as a template, a bank of trained instances per node,
+and a path per task saying which instance of every node that task runs through.
+
+Strategies differ only in how they make paths: one shared path (fine-tune, EWC, replay, LwF,
+joint), a fresh column per task with lateral inputs (progressive), or reuse-or-grow (expansion).
+Frozen instances never change again: they lose ``requires_grad`` and always run in eval mode,
+so even batch-norm statistics stay bit-identical while later tasks train.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from modstudio.learn.compiler import CompileError, build_node, execution_plan, module_key
+
+if TYPE_CHECKING:
+    from modstudio.graph import Graph
+
+Path = dict[str, int]
+
+
+class NetworkError(ValueError):
+    """The graph cannot serve these tasks (invalid graph, head width that contradicts a task)."""
+
+
+class ChannelMix(nn.Module):
+    """A lateral adapter: a learned C×C mix over the channel (first non-batch) axis, zero at start,
+    so a new progressive column begins exactly as an independent network."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(channels, channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("oc,bc...->bo...", self.weight, x)
+
+
+class ModularNetwork(nn.Module):
+    """Module bank + per-task paths and heads over one checked graph."""
+
+    def __init__(
+        self,
+        graph: "Graph",
+        input_shape: Sequence[int],
+        task_classes: Sequence[int],
+        shared_head_classes: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.graph = graph.copy()
+        report = self.graph.check(input_shape=tuple(input_shape), classes=task_classes[0] if task_classes else None)
+        if not report.ok:
+            raise NetworkError(str(CompileError(report)))
+        head = self.graph.nodes[report.head_id]
+        fixed = head.params.get("classes", 0)
+        for index, n in enumerate(task_classes):
+            if fixed and fixed != n:
+                raise NetworkError(
+                    f"the head is set to {fixed} classes but task {index + 1} has {n}; "
+                    "set the head's classes to 0 to take each task's width"
+                )
+        self.report = report
+        self.plan = execution_plan(self.graph, report)
+        self.head_id = report.head_id
+        self.input_id = report.input_id
+        self.task_classes = list(task_classes)
+        self.trainable_nodes = [
+            s.node_id for s in self.plan
+            if s.node_id not in (self.head_id, self.input_id) and report.nodes[s.node_id].param_count
+        ]
+        slot = {step.node_id: i for i, step in enumerate(self.plan)}
+        self._slot = slot
+        self._run = [([slot[src] for src in step.sources], step.multi) for step in self.plan]
+        self.bank = nn.ModuleDict({
+            module_key(step.node_id): nn.ModuleList() for step in self.plan if step.node_id != self.input_id
+        })
+        self.paths: list[Path] = []
+        self.frozen: set[tuple[str, int]] = set()
+        self.laterals = nn.ModuleDict()
+        self.lateral_tasks: set[int] = set()
+        self.shared_head: nn.Module | None = None
+        if shared_head_classes:
+            self.shared_head = build_node(self.graph, report, self.head_id, classes=shared_head_classes)
+
+    # ------------------------------------------------------------------ bank
+
+    def instances(self, node_id: str) -> nn.ModuleList:
+        return self.bank[module_key(node_id)]
+
+    def grow(self, node_id: str, init_from: int | None = None) -> int:
+        """Add an instance of ``node_id`` (fresh, or a copy of instance ``init_from``); returns its index."""
+        bank = self.instances(node_id)
+        if init_from is not None:
+            module = copy.deepcopy(bank[init_from])
+            for p in module.parameters():
+                p.requires_grad_(True)
+        else:
+            module = build_node(self.graph, self.report, node_id)
+        module.to(self._device())
+        bank.append(module)
+        return len(bank) - 1
+
+    def add_head(self, task: int) -> None:
+        """Create the heads of tasks up to ``task`` (head instance index = task index)."""
+        bank = self.instances(self.head_id)
+        while len(bank) <= task:
+            module = build_node(self.graph, self.report, self.head_id, classes=self.task_classes[len(bank)])
+            bank.append(module.to(self._device()))
+
+    def shared_instance(self, node_id: str) -> int:
+        """Index 0 of a node, grown on first use: what shared-path strategies and stateless nodes use."""
+        if not len(self.instances(node_id)):
+            self.grow(node_id)
+        return 0
+
+    def set_path(self, task: int, path: Path) -> None:
+        """Record ``task``'s path; stateless nodes default to their single shared instance."""
+        full = {}
+        for step in self.plan:
+            node_id = step.node_id
+            if node_id == self.input_id:
+                continue
+            if node_id == self.head_id:
+                self.add_head(task)
+                full[node_id] = task
+            elif node_id in path:
+                full[node_id] = path[node_id]
+            else:
+                full[node_id] = self.shared_instance(node_id)
+        while len(self.paths) <= task:
+            self.paths.append({})
+        self.paths[task] = full
+
+    def freeze(self, node_id: str, index: int) -> None:
+        module = self.instances(node_id)[index]
+        for p in module.parameters():
+            p.requires_grad_(False)
+        module.eval()
+        self.frozen.add((node_id, index))
+
+    def freeze_path(self, task: int) -> None:
+        for node_id, index in self.paths[task].items():
+            self.freeze(node_id, index)
+        for adapter in self._laterals_of(task):
+            for p in adapter.parameters():
+                p.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> "ModularNetwork":
+        super().train(mode)
+        for node_id, index in self.frozen:
+            self.instances(node_id)[index].eval()
+        return self
+
+    def _device(self) -> torch.device:
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    # ------------------------------------------------------------------ running
+
+    def modules_for(self, task: int, overrides: dict[str, nn.Module] | None = None) -> list[nn.Module | None]:
+        """The module of every plan step along ``task``'s path (None for the input)."""
+        path = self.paths[task]
+        result: list[nn.Module | None] = []
+        for step in self.plan:
+            node_id = step.node_id
+            if overrides and node_id in overrides:
+                result.append(overrides[node_id])
+            elif node_id == self.input_id:
+                result.append(None)
+            else:
+                result.append(self.instances(node_id)[path[node_id]])
+        return result
+
+    def run(self, x: torch.Tensor, modules: list[nn.Module | None], older=None, adapters=None) -> list[torch.Tensor]:
+        """Execute the plan with the given modules; returns every step's output (for laterals)."""
+        outs: list[torch.Tensor] = []
+        for index, (sources, multi) in enumerate(self._run):
+            module = modules[index]
+            if module is None:
+                outs.append(x)
+                continue
+            if multi:
+                outs.append(module([outs[i] for i in sources]))
+                continue
+            inp = outs[sources[0]]
+            if adapters is not None and adapters[index] is not None:
+                for column, adapter in zip(older, adapters[index]):
+                    inp = inp + adapter(column[sources[0]])
+            outs.append(module(inp))
+        return outs
+
+    def features_and_logits(self, x: torch.Tensor, task: int, overrides=None) -> torch.Tensor:
+        if task in self.lateral_tasks:
+            return self._run_columns(x, task, overrides)[-1]
+        modules = self.modules_for(task, overrides)
+        if self.shared_head is not None and not (overrides and self.head_id in overrides):
+            modules[self._slot[self.head_id]] = self.shared_head
+        return self.run(x, modules)[self._slot[self.head_id]]
+
+    def forward(self, x: torch.Tensor, task: int = 0) -> torch.Tensor:
+        """Logits of ``task``'s head (or of the shared head in class-incremental shared-path runs)."""
+        return self.features_and_logits(x, task)
+
+    # ------------------------------------------------------------------ progressive laterals
+
+    def add_laterals(self, task: int) -> None:
+        """Give column ``task`` zero-initialised adapters from every older column (Rusu et al. 2016)."""
+        self.lateral_tasks.add(task)
+        if task == 0:
+            return
+        for index, step in enumerate(self.plan):
+            if not self._takes_lateral(index):
+                continue
+            channels = self.report.nodes[step.sources[0]].shape[0]
+            self.laterals[f"t{task}_s{index}"] = nn.ModuleList(
+                ChannelMix(channels) for _ in range(task)
+            ).to(self._device())
+
+    def _takes_lateral(self, index: int) -> bool:
+        step = self.plan[index]
+        if step.multi or not step.sources or step.sources[0] == self.input_id:
+            return False
+        return step.node_id == self.head_id or step.node_id in self.trainable_nodes
+
+    def _laterals_of(self, task: int) -> list[nn.Module]:
+        return [m for key, m in self.laterals.items() if key.startswith(f"t{task}_")]
+
+    def _run_columns(self, x: torch.Tensor, task: int, overrides=None) -> list[torch.Tensor]:
+        columns: list[list[torch.Tensor]] = []
+        for column in range(task + 1):
+            modules = self.modules_for(column, overrides if column == task else None)
+            adapters = [self.laterals[f"t{column}_s{i}"] if f"t{column}_s{i}" in self.laterals else None
+                        for i in range(len(self.plan))] if column else None
+            columns.append(self.run(x, modules, older=columns, adapters=adapters))
+        return columns[-1]
+
+    # ------------------------------------------------------------------ accounting and state
+
+    def path_parameters(self, task: int, overrides: dict[str, nn.Module] | None = None) -> list[nn.Parameter]:
+        """The trainable (not frozen) parameters along ``task``'s path, adapters included."""
+        seen, params = set(), []
+        modules = [m for m in self.modules_for(task, overrides) if m is not None]
+        if self.shared_head is not None:
+            modules.append(self.shared_head)
+        for module in [*modules, *self._laterals_of(task)]:
+            for p in module.parameters():
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    params.append(p)
+        return params
+
+    def parameter_count(self) -> int:
+        """Every parameter the network holds now: all bank instances, heads and adapters."""
+        return sum(p.numel() for p in self.parameters())
+
+    def task_parameter_count(self, task: int) -> int:
+        """Parameters one task's inference uses (its path, head and adapters, older columns included)."""
+        modules = {id(m): m for m in self.modules_for(task) if m is not None}
+        if task in self.lateral_tasks:
+            for column in range(task):
+                modules.update({id(m): m for m in self.modules_for(column) if m is not None})
+                modules.update({id(m): m for m in self._laterals_of(column)})
+            modules.update({id(m): m for m in self._laterals_of(task)})
+        return sum(p.numel() for m in modules.values() for p in m.parameters())
+
+    def bank_sizes(self) -> dict[str, int]:
+        return {step.node_id: len(self.instances(step.node_id)) for step in self.plan if step.node_id != self.input_id}
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """Flat numpy tensors named as the project file expects (``bank/<node>/<i>/<tensor>``)."""
+        out: dict[str, np.ndarray] = {}
+        for step in self.plan:
+            if step.node_id == self.input_id:
+                continue
+            for index, module in enumerate(self.instances(step.node_id)):
+                for name, tensor in module.state_dict().items():
+                    out[f"bank/{step.node_id}/{index}/{name}"] = _to_numpy(tensor)
+        for name, tensor in self.laterals.state_dict().items():
+            out[f"extra/laterals/{name}"] = _to_numpy(tensor)
+        if self.shared_head is not None:
+            for name, tensor in self.shared_head.state_dict().items():
+                out[f"extra/shared_head/{name}"] = _to_numpy(tensor)
+        return out
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().to("cpu").contiguous().numpy().copy()
+

@@ -1,0 +1,346 @@
+"""The training loop: tasks → epochs → batches, with a stop/pause flag checked every batch.
+
+Qt-free and synchronous: the GUI runs it in a worker thread, the CLI in the main thread. It talks
+to the outside only through event objects passed to callbacks, and keeps every result so far
+when a run stops or fails.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from modstudio.data import union_classes
+from modstudio.learn import events as ev
+from modstudio.learn.device import resolve_device
+from modstudio.learn.metrics import summarize
+from modstudio.learn.network import ModularNetwork
+from modstudio.learn.strategies import make_strategy
+from modstudio.project.model import Run, TrainingSettings, now_iso
+
+Callback = Callable[[ev.Event], None]
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+SCENARIOS = ("task", "class")
+PROGRESS_INTERVAL_S = 0.25
+EVAL_BATCH = 4096
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on (non-finite loss, bad settings); its message is for the user."""
+
+
+class _Stopped(Exception):
+    pass
+
+
+@dataclass
+class TaskTensors:
+    """One task's splits on the training device, labels task-local."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    union_labels: torch.Tensor  # local label → index in the union of all tasks' classes
+
+
+class Trainer:
+    """Trains one strategy over a task sequence. ``stop()``, ``pause()``, ``resume()`` are thread-safe."""
+
+    def __init__(self, graph, tasks: Sequence[Any], settings: TrainingSettings | None = None,
+                 callbacks: Sequence[Callback] = ()) -> None:
+        self.graph = graph
+        self.tasks = list(tasks)
+        self.settings = settings or TrainingSettings()
+        self.callbacks = list(callbacks)
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self.net: ModularNetwork | None = None
+        self.run_record = Run(strategy=self.settings.strategy, settings=asdict(self.settings))
+        self._last_progress = 0.0
+        self._samples = 0
+
+    # ------------------------------------------------------------------ control
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._resume.set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def emit(self, event: ev.Event) -> None:
+        for callback in self.callbacks:
+            callback(event)
+
+    def _checkpoint(self) -> None:
+        """Called every batch: honour pause and stop."""
+        if not self._resume.is_set():
+            self._resume.wait()
+        if self._stop.is_set():
+            raise _Stopped()
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> Run:
+        """Train every task; returns the run record (finished, stopped or failed), never raises."""
+        record = self.run_record
+        status, message, details = "finished", "", ""
+        try:
+            self._prepare()
+            self.emit(ev.RunStarted(record.id, self.settings.strategy, len(self.tasks), str(self.device),
+                                    asdict(self.settings)))
+            before = self.evaluate_all()
+            record.acc_matrix.append(before)
+            self.emit(ev.Evaluated(-1, -1, before))
+            self._started = time.monotonic()
+            for task in range(len(self.tasks)):
+                self._train_task(task)
+        except _Stopped:
+            status, message = "stopped", "stopped by the user"
+        except Exception as exc:  # a failed run keeps its history and tells the user why
+            status, message, details = "failed", _describe(exc), traceback.format_exc()
+        record.status, record.message, record.ended = status, message, now_iso()
+        if details:
+            record.metrics["traceback"] = details
+        if record.acc_matrix:
+            summary = summarize(record.acc_matrix)
+            record.metrics.update(summary.to_dict())
+        if self.net is not None:
+            record.weights = self.net.weights()
+            record.metrics["bank_sizes"] = self.net.bank_sizes()
+            record.metrics["total_parameters"] = self.net.parameter_count()
+        self.emit(ev.RunFinished(status, message, dict(record.metrics)))
+        return record
+
+    def _prepare(self) -> None:
+        s = self.settings
+        if not self.tasks:
+            raise TrainingError("the project has no tasks: add a dataset as tasks first")
+        if s.scenario not in SCENARIOS:
+            raise TrainingError(f"unknown scenario {s.scenario!r}; use task or class")
+        if s.optimizer not in OPTIMIZERS:
+            raise TrainingError(f"unknown optimizer {s.optimizer!r}; use {', '.join(OPTIMIZERS)}")
+        if s.epochs < 1 or s.batch_size < 1:
+            raise TrainingError("epochs and batch size must be at least 1")
+        shapes = {tuple(t.sample_shape) for t in self.tasks}
+        if len(shapes) > 1:
+            raise TrainingError(f"all tasks need the same sample shape, found {sorted(shapes)}")
+        self.strategy = make_strategy(s.strategy, **s.strategy_params)
+        self.device = resolve_device(s.device)
+        torch.manual_seed(s.seed)
+        self.generator = torch.Generator(device="cpu").manual_seed(s.seed)
+        union = union_classes(self.tasks)
+        self.union_classes = union
+        self.class_incremental = s.scenario == "class"
+        shared_head = len(union) if self.class_incremental and not self.strategy.path_based else None
+        self.net = ModularNetwork(self.graph, shapes.pop(), [t.num_classes for t in self.tasks], shared_head)
+        self.net.to(self.device)
+        for task in range(len(self.tasks)):
+            self.net.add_head(task)
+        self.data = [self._to_device(t) for t in self.tasks]
+        # The network as initialised: instance 0 of every node. The row "before training" is
+        # measured on it, and the first task starts training from exactly these weights.
+        self.net.set_path(0, {})
+        self.current_task = -1
+        self.strategy.bind(self)
+
+    def _to_device(self, task) -> TaskTensors:
+        def tensor(a, dtype):
+            return torch.tensor(a, dtype=dtype, device=self.device)  # a copy: task arrays are read-only
+
+        index = {c: i for i, c in enumerate(self.union_classes)}
+        return TaskTensors(
+            tensor(task.train.x, torch.float32), tensor(task.train.y, torch.long),
+            tensor(task.val.x, torch.float32), tensor(task.val.y, torch.long),
+            tensor(task.test.x, torch.float32), tensor(task.test.y, torch.long),
+            tensor([index[c] for c in task.classes], torch.long),
+        )
+
+    def _train_task(self, task: int) -> None:
+        started = time.monotonic()
+        record = self.run_record
+        self.current_task = task
+        self.emit(ev.TaskStarted(task, self.tasks[task].name, len(self.data[task].train_x)))
+        self.strategy.begin_task(task)
+        self.strategy.fit_task(task)
+        self.strategy.end_task(task)
+        accuracies = self.evaluate_all()
+        record.acc_matrix.append(accuracies)
+        record.paths = [dict(p) for p in self.net.paths]
+        params = self.net.parameter_count()
+        record.params_per_task.append(params)
+        record.metrics.setdefault("seconds_per_task", []).append(round(time.monotonic() - started, 3))
+        record.metrics.setdefault("task_parameters", []).append(self.net.task_parameter_count(task))
+        self.emit(ev.TaskEnded(task, accuracies, params, time.monotonic() - started, dict(self.net.paths[task])))
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, task: int, epochs: int, overrides=None, phase: str = "train") -> None:
+        """Train ``task`` for ``epochs`` on the strategy's data and loss; evaluates after each epoch."""
+        if epochs <= 0:
+            return
+        x, y, ids = self.strategy.train_set(task)
+        params = self.net.path_parameters(task, overrides)
+        if not params:
+            return
+        s = self.settings
+        options = {"lr": s.lr, "weight_decay": s.weight_decay}
+        optimizer = OPTIMIZERS[s.optimizer](params, **options)
+        n = len(x)
+        batch = min(s.batch_size, n)
+        n_batches = (n + batch - 1) // batch
+        for module in (overrides or {}).values():
+            module.train()
+        self.net.train()
+        for epoch in range(epochs):
+            order = torch.randperm(n, generator=self.generator).to(self.device)
+            total = torch.zeros((), device=self.device)
+            for b in range(n_batches):
+                self._checkpoint()
+                index = order[b * batch:(b + 1) * batch]
+                loss = self._loss(task, x[index], y[index], None if ids is None else ids[index], overrides)
+                if not torch.isfinite(loss):
+                    raise TrainingError(
+                        f"the loss became {loss.item()} in task {task + 1}, epoch {epoch + 1}, batch {b + 1}: "
+                        "lower the learning rate or check the data"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.detach() * len(index)
+                self._samples += len(index)
+                self._maybe_progress(task, epoch, epochs, (b + 1) / n_batches, loss, phase)
+            mean_loss = float(total / n)
+            if phase == "train":
+                accuracies = self.evaluate_all()
+                fraction = self._fraction(task, epoch + 1, epochs, 0.0)
+                self.run_record.curves.append(
+                    {"task": task, "epoch": epoch, "fraction": fraction, "loss": mean_loss, "acc": accuracies}
+                )
+                self.emit(ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction))
+            self.net.train()
+
+    def _loss(self, task, x, y, ids, overrides):
+        if overrides:
+            return self.classification_loss(task, x, y, ids, overrides)
+        return self.strategy.loss(task, x, y, ids)
+
+    def classification_loss(self, task, x, y, task_ids=None, overrides=None) -> torch.Tensor:
+        """Cross-entropy through each sample's own task head (or the shared head, class-incremental)."""
+        if task_ids is None or self.net.shared_head is not None:
+            return F.cross_entropy(self.net.features_and_logits(x, task, overrides), y)
+        total = x.new_zeros(())
+        for t in torch.unique(task_ids).tolist():
+            mask = task_ids == t
+            total = total + F.cross_entropy(self.net.features_and_logits(x[mask], t), y[mask], reduction="sum")
+        return total / len(x)
+
+    def train_labels(self, task: int, local: torch.Tensor) -> torch.Tensor:
+        """Local labels, or union labels when one shared head covers every class (class-incremental)."""
+        return self.data[task].union_labels[local] if self.net.shared_head is not None else local
+
+    def old_outputs(self, net, x, task) -> list[torch.Tensor]:
+        """What LwF distils: every earlier task's head output (or the earlier classes of the shared head)."""
+        if net.shared_head is not None:
+            seen = torch.unique(torch.cat([self.data[t].union_labels for t in range(task)]))
+            return [net.features_and_logits(x, task)[:, seen]]
+        return [net.features_and_logits(x, t) for t in range(task)]
+
+    def _fraction(self, task: int, epoch: int, epochs: int, within: float) -> float:
+        return (task + (epoch + within) / max(epochs, 1)) / len(self.tasks)
+
+    def _maybe_progress(self, task, epoch, epochs, within, loss, phase) -> None:
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_INTERVAL_S:
+            return
+        self._last_progress = now
+        fraction = self._fraction(task, epoch, epochs, within)
+        elapsed = max(now - self._started, 1e-9)
+        rate = self._samples / elapsed
+        eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
+        self.emit(ev.Progress(task, epoch, epochs, fraction, rate, eta, float(loss.detach()), phase))
+
+    # ------------------------------------------------------------------ evaluation
+
+    @torch.no_grad()
+    def evaluate_all(self) -> list[float]:
+        """Test accuracy of every task (untrained ones too, for forward transfer)."""
+        return [self.accuracy(j, "test") for j in range(len(self.tasks))]
+
+    @torch.no_grad()
+    def accuracy(self, task: int, split: str = "test", overrides=None) -> float:
+        was_training = self.net.training
+        self.net.eval()
+        for module in (overrides or {}).values():
+            module.eval()
+        data = self.data[task]
+        x, y = (data.val_x, data.val_y) if split == "val" else (data.test_x, data.test_y)
+        correct = 0
+        for start in range(0, len(x), EVAL_BATCH):
+            xb, yb = x[start:start + EVAL_BATCH], y[start:start + EVAL_BATCH]
+            correct += int((self._predict(xb, task, overrides) == self._target(task, yb)).sum())
+        self.net.train(was_training)
+        for module in (overrides or {}).values():
+            module.train(was_training)
+        return correct / max(len(x), 1)
+
+    def _target(self, task: int, local: torch.Tensor) -> torch.Tensor:
+        return self.data[task].union_labels[local] if self.class_incremental else local
+
+    def _predict(self, x, task, overrides) -> torch.Tensor:
+        net = self.net
+        if not self.class_incremental:
+            if task >= len(net.paths):
+                return self._untrained_head_predict(x, task)
+            return net.features_and_logits(x, task, overrides).argmax(1)
+        if net.shared_head is not None:  # one path, one head: the task id plays no part
+            return net.features_and_logits(x, min(task, len(net.paths) - 1), overrides).argmax(1)
+        # Path-based, class-incremental: the most confident head of the tasks met so far names the task.
+        known = range(max(self.current_task, 0) + 1)
+        best_conf, best_pred = None, None
+        for t in known:
+            logits = net.features_and_logits(x, t, overrides if t == task else None)
+            conf, pred = logits.softmax(1).max(1)
+            pred = self.data[t].union_labels[pred]
+            if best_conf is None:
+                best_conf, best_pred = conf, pred
+            else:
+                better = conf > best_conf
+                best_conf = torch.where(better, conf, best_conf)
+                best_pred = torch.where(better, pred, best_pred)
+        return best_pred
+
+    def _untrained_head_predict(self, x, task) -> torch.Tensor:
+        """Forward transfer needs R[i-1][i]: the current network with task i's own (untrained) head."""
+        net = self.net
+        newest = len(net.paths) - 1
+        modules = net.modules_for(newest)
+        modules[net._slot[net.head_id]] = net.instances(net.head_id)[task]
+        if newest in net.lateral_tasks:
+            overrides = {net.head_id: net.instances(net.head_id)[task]}
+            return net.features_and_logits(x, newest, overrides).argmax(1)
+        return net.run(x, modules)[net._slot[net.head_id]].argmax(1)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, (TrainingError, ValueError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

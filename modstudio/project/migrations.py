@@ -1,0 +1,68 @@
+"""Format versions and the ordered migrations that bring an old project.json up to date.
+
+``MIGRATIONS[v]`` turns a format-``v`` document into format ``v + 1``; loading applies them in
+order from the file's version to :data:`FORMAT_VERSION`, then validates the result with the
+current schema. A file from a newer ModStudio is refused, naming both versions, rather than
+half-read. To change the format: bump FORMAT_VERSION, add ``MIGRATIONS[old]``, add a fixture
+file of the old format to the tests.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from modstudio import __version__
+from modstudio.project.errors import ProjectFileError
+
+FORMAT_VERSION = 1
+OLDEST_FORMAT = 1  # the oldest format a migration chain starts from
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def file_version(data: Any) -> int:
+    """The file's integer format_version, read before anything else is trusted."""
+    if not isinstance(data, dict):
+        raise ProjectFileError("project.json: top level: expected an object")
+    version = data.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProjectFileError(f"project.json: format_version: expected an integer, found {version!r}")
+    return version
+
+
+def migrate(
+    data: dict[str, Any],
+    migrations: dict[int, Migration] | None = None,
+    current: int | None = None,
+    oldest: int | None = None,
+) -> dict[str, Any]:
+    """Bring ``data`` to the ``current`` format, one migration at a time, in version order."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    current = FORMAT_VERSION if current is None else current
+    oldest = min([OLDEST_FORMAT, *migrations]) if oldest is None else oldest
+    version = file_version(data)
+    if version > current:
+        written_by = data.get("app_version")
+        by = f" (ModStudio {written_by})" if isinstance(written_by, str) and len(written_by) < 40 else ""
+        raise ProjectFileError(
+            f"this file was written by format {version}{by}; this ModStudio ({__version__}) reads up to "
+            f"format {current} — update ModStudio to open it"
+        )
+    if version < oldest:
+        raise ProjectFileError(f"format {version} is older than any this ModStudio can read (oldest: {oldest})")
+    data = copy.deepcopy(data)
+    while version < current:
+        step = migrations.get(version)
+        if step is None:
+            raise ProjectFileError(f"no migration from format {version} to {version + 1}")
+        try:
+            data = step(data)
+        except ProjectFileError:
+            raise
+        except Exception as exc:  # a migration meets untrusted data: any failure is a bad file
+            raise ProjectFileError(f"cannot migrate from format {version}: {type(exc).__name__}: {exc}") from None
+        version += 1
+        data["format_version"] = version
+    return data

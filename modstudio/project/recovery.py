@@ -1,0 +1,77 @@
+"""Autosave hooks for the GUI: recovery copies in the per-user data folder, listed after a crash.
+
+One copy per project (named by ``project.id``), each with a small sidecar JSON (name, time,
+original path) so listing them never opens an archive. The folder is
+``appdirs.user_data_dir("ModStudio")/recovery``, or ``$MODSTUDIO_DATA_DIR/recovery``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import appdirs
+
+from modstudio.project.atomic import atomic_write
+from modstudio.project.model import Project, now_iso
+from modstudio.project.saving import save_project
+
+SUFFIX = ".modstudio"
+
+
+def data_dir() -> Path:
+    override = os.environ.get("MODSTUDIO_DATA_DIR")
+    return Path(override) if override else Path(appdirs.user_data_dir("ModStudio"))
+
+
+def recovery_dir() -> Path:
+    return data_dir() / "recovery"
+
+
+@dataclass(frozen=True)
+class RecoveryCopy:
+    """A recoverable autosave: open ``path`` with load_project to restore it."""
+
+    project_id: str
+    name: str
+    saved_at: datetime
+    source: str | None  # where the user last saved the project, if anywhere
+    path: Path
+
+
+def autosave(project: Project, source: str | Path | None = None) -> Path:
+    """Save a recovery copy of ``project`` (replacing its previous one); returns its path."""
+    folder = recovery_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = save_project(project, folder / f"{project.id}{SUFFIX}", backup=False)
+    info = {"name": project.name, "saved_at": now_iso(), "source": str(source) if source else None}
+    atomic_write(folder / f"{project.id}.json",
+                 lambda out: out.write(json.dumps(info, ensure_ascii=False).encode("utf-8")), backup=False)
+    return path
+
+
+def list_recoverable() -> list[RecoveryCopy]:
+    """Recovery copies, newest first; damaged sidecars are skipped rather than failing the list."""
+    folder = recovery_dir()
+    copies = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []:
+        project_id = path.name[: -len(SUFFIX)]
+        try:
+            info = json.loads((folder / f"{project_id}.json").read_text("utf-8"))
+            copies.append(RecoveryCopy(project_id, str(info["name"]), datetime.fromisoformat(info["saved_at"]),
+                                       info.get("source"), path))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return sorted(copies, key=lambda c: c.saved_at, reverse=True)
+
+
+def delete_recovery(project_id: str) -> None:
+    """Forget a project's recovery copy (after a normal save, or when the user discards it)."""
+    folder = recovery_dir()
+    for name in (f"{project_id}{SUFFIX}", f"{project_id}.json"):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()

@@ -1,0 +1,247 @@
+"""project.json → typed objects, treating the JSON as untrusted.
+
+Every value is checked for type and every object for unknown fields; a failure names the JSON
+path of the bad value (``runs[0].acc_matrix[1][2]``) so a user or a bug report can find it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Callable
+
+from modstudio.graph import Graph, GraphError
+from modstudio.project.errors import ProjectFileError
+from modstudio.project.model import EMBED_MODES, RUN_STATUSES, Run, TrainingSettings
+
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+TOP_FIELDS = {"format_version", "app_version", "id", "name", "graph", "tasks", "settings", "runs"}
+MAX_DEPTH = 64
+
+
+@dataclass
+class TaskEntry:
+    """A task as project.json describes it: metadata plus embedded data or a recipe to rebuild it."""
+
+    meta: dict[str, Any]
+    embedded: bool
+    origin: dict[str, Any] | None
+    fingerprint: str
+
+
+@dataclass
+class ProjectDoc:
+    """A validated project.json, before tasks are materialised and weights attached."""
+
+    app_version: str
+    id: str
+    name: str
+    graph: Graph
+    tasks: list[TaskEntry]
+    settings: TrainingSettings
+    runs: list[Run]
+
+
+def fail(path: str, message: str) -> ProjectFileError:
+    return ProjectFileError(f"project.json: {path or 'top level'}: {message}")
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def obj(value: Any, path: str, required: set[str], optional: set[str] = frozenset()) -> dict:
+    if not isinstance(value, dict):
+        raise fail(path, f"expected an object, found {_type_name(value)}")
+    missing = sorted(required - set(value))
+    if missing:
+        raise fail(path, f"missing field {missing[0]!r}")
+    unknown = sorted(set(value) - required - set(optional))
+    if unknown:
+        raise fail(path, f"unknown field {unknown[0]!r}")
+    return value
+
+
+def string(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise fail(path, f"expected a string, found {_type_name(value)}")
+    return value
+
+
+def integer(value: Any, path: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(path, f"expected an integer, found {_type_name(value)}")
+    if minimum is not None and value < minimum:
+        raise fail(path, f"must be at least {minimum}, found {value}")
+    return value
+
+
+def number(value: Any, path: str, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise fail(path, f"expected a finite number, found {_type_name(value)}")
+    if minimum is not None and value < minimum:
+        raise fail(path, f"must be at least {minimum}, found {value}")
+    return float(value)
+
+
+def optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    return lambda value, path: None if value is None else check(value, path)
+
+
+def boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise fail(path, f"expected true or false, found {_type_name(value)}")
+    return value
+
+
+def listof(value: Any, path: str, item: Callable[[Any, str], Any]) -> list:
+    if not isinstance(value, list):
+        raise fail(path, f"expected a list, found {_type_name(value)}")
+    return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+
+def choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
+    def check(value: Any, path: str) -> str:
+        if value not in options:
+            raise fail(path, f"must be one of {', '.join(options)}, found {value!r}")
+        return value
+    return check
+
+
+def iso_time(value: Any, path: str) -> str:
+    string(value, path)
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(path, f"expected an ISO date and time, found {value!r}") from None
+    return value
+
+
+def json_value(value: Any, path: str, depth: int = 0) -> Any:
+    """Any JSON value (free-form records such as curves and metrics), bounded in depth."""
+    if depth > MAX_DEPTH:
+        raise fail(path, "nested too deeply")
+    if isinstance(value, dict):
+        for key, v in value.items():
+            json_value(v, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            json_value(v, f"{path}[{i}]", depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise fail(path, "NaN and infinity are not allowed")
+    return value
+
+
+def json_object(value: Any, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise fail(path, f"expected an object, found {_type_name(value)}")
+    return json_value(value, path)
+
+
+# ---------------------------------------------------------------------------- the document
+
+
+def parse_project(data: Any) -> ProjectDoc:
+    """Validate a (migrated, current-format) project.json into typed objects."""
+    obj(data, "", TOP_FIELDS)
+    try:
+        graph = Graph.from_dict(data["graph"])
+    except GraphError as exc:
+        raise fail("graph", str(exc)) from None
+    tasks = listof(data["tasks"], "tasks", parse_task)
+    runs = listof(data["runs"], "runs", parse_run)
+    seen: set[str] = set()
+    for i, run in enumerate(runs):
+        if run.id in seen:
+            raise fail(f"runs[{i}].id", f"duplicate run id {run.id!r}")
+        seen.add(run.id)
+        for t, path in enumerate(run.paths):
+            for node_id in path:
+                if node_id not in graph.nodes:
+                    raise fail(f"runs[{i}].paths[{t}]", f"names node {node_id!r}, which is not in the graph")
+    return ProjectDoc(
+        app_version=string(data["app_version"], "app_version"),
+        id=_run_id(data["id"], "id"),
+        name=string(data["name"], "name"),
+        graph=graph,
+        tasks=tasks,
+        settings=parse_settings(data["settings"], "settings"),
+        runs=runs,
+    )
+
+
+def parse_task(value: Any, path: str) -> TaskEntry:
+    obj(value, path, {"meta", "embedded", "origin", "fingerprint"})
+    entry = TaskEntry(
+        meta=json_object(value["meta"], f"{path}.meta"),
+        embedded=boolean(value["embedded"], f"{path}.embedded"),
+        origin=optional(json_object)(value["origin"], f"{path}.origin"),
+        fingerprint=string(value["fingerprint"], f"{path}.fingerprint"),
+    )
+    if not entry.embedded and entry.origin is None:
+        raise fail(path, "a task without embedded data needs an origin to rebuild it from")
+    return entry
+
+
+_SETTINGS_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "strategy": string,
+    "epochs": lambda v, p: integer(v, p, 1),
+    "batch_size": lambda v, p: integer(v, p, 1),
+    "lr": lambda v, p: number(v, p, 0.0),
+    "optimizer": string,
+    "weight_decay": lambda v, p: number(v, p, 0.0),
+    "seed": integer,
+    "device": string,
+    "scenario": string,
+    "strategy_params": json_object,
+    "embed_data": choice(EMBED_MODES),
+}
+assert set(_SETTINGS_CHECKS) == {f.name for f in fields(TrainingSettings)}
+
+
+def parse_settings(value: Any, path: str) -> TrainingSettings:
+    obj(value, path, set(_SETTINGS_CHECKS))
+    return TrainingSettings(**{k: check(value[k], f"{path}.{k}") for k, check in _SETTINGS_CHECKS.items()})
+
+
+def _run_id(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not RUN_ID.fullmatch(value):
+        raise fail(path, f"expected an id of 1-64 letters, digits, '_' or '-', found {value!r}")
+    return value
+
+
+def _acc(value: Any, path: str) -> float | None:
+    return None if value is None else number(value, path)
+
+
+def _path(value: Any, path: str) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise fail(path, f"expected an object of node id → instance, found {_type_name(value)}")
+    return {k: integer(v, f"{path}.{k}", 0) for k, v in value.items()}
+
+
+_RUN_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "id": _run_id,
+    "strategy": string,
+    "settings": json_object,
+    "started": iso_time,
+    "ended": optional(iso_time),
+    "status": choice(RUN_STATUSES),
+    "message": string,
+    "curves": lambda v, p: listof(v, p, json_object),
+    "acc_matrix": lambda v, p: listof(v, p, lambda row, rp: listof(row, rp, _acc)),
+    "metrics": json_object,
+    "paths": lambda v, p: listof(v, p, _path),
+    "params_per_task": lambda v, p: listof(v, p, lambda n, np_: integer(n, np_, 0)),
+}
+
+
+def parse_run(value: Any, path: str) -> Run:
+    obj(value, path, set(_RUN_CHECKS) | {"weights"})
+    run = Run(**{k: check(value[k], f"{path}.{k}") for k, check in _RUN_CHECKS.items()})
+    # weights are attached by the loader from weights/<id>.safetensors; here only the flag
+    run.weights = {} if boolean(value["weights"], f"{path}.weights") else None
+    return run
