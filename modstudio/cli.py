@@ -1,13 +1,16 @@
 """The ``modstudio`` command line.
 
-Each subcommand lives in its own small function; heavy imports (torch, Qt) happen inside them
-so that ``modstudio --help`` answers instantly.
+Each subcommand is one small function; heavy imports (torch, Qt) happen inside them so that
+``modstudio --help`` answers instantly.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
+from pathlib import Path
 
 from modstudio import __version__
 
@@ -21,7 +24,38 @@ def build_parser() -> argparse.ArgumentParser:
         "of tasks without forgetting the earlier ones.",
     )
     parser.add_argument("--version", action="version", version=f"modstudio {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("examples", help="list the example projects")
+
+    new = sub.add_parser("new", help="write an example project")
+    new.add_argument("project", metavar="PROJECT", help="the .modstudio file to write")
+    new.add_argument("--example", required=True, metavar="NAME", help="see `modstudio examples`")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    train = sub.add_parser("train", help="train a project's tasks headless and store the run in it")
+    train.add_argument("project", metavar="PROJECT")
+    train.add_argument("--strategy", help="finetune, joint, ewc, replay, lwf, progressive or expansion")
+    train.add_argument("--epochs", type=int, help="epochs per task")
+    train.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--scenario", choices=("task", "class"), help="task- or class-incremental")
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"))
+    train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                       help="a strategy parameter, e.g. --param lambda=5000 (repeatable)")
+    train.add_argument("-o", "--output", metavar="OUT", help="write the trained project here (default: in place)")
+    train.add_argument("--json", action="store_true", help="print the run's metrics as one JSON object")
+    train.add_argument("--no-weights", action="store_true", help="do not keep the trained weights in the project")
+
+    info = sub.add_parser("info", help="describe a project: graph, tasks, runs")
+    info.add_argument("project", metavar="PROJECT")
+    info.add_argument("--json", action="store_true")
+
+    bench = sub.add_parser("bench", help="speed figures of this machine, as ratios against plain PyTorch")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="smaller workloads (for tests)")
     return parser
 
 
@@ -39,6 +73,164 @@ def open_studio(project: str | None = None) -> int:
     return run(project)
 
 
+class CommandError(Exception):
+    """A problem to tell the user in one line, exiting with status 2."""
+
+
+def _load(path: str):
+    from modstudio.project import ProjectFileError, load_project
+
+    try:
+        return load_project(path)
+    except FileNotFoundError:
+        raise CommandError(f"no such project file: {path}") from None
+    except ProjectFileError as exc:
+        raise CommandError(f"cannot open {path}: {exc}") from None
+
+
+def cmd_examples(args) -> int:
+    from modstudio.examples import list_examples
+
+    for info in list_examples():
+        print(f"{info.name:20} {info.description}")
+    return 0
+
+
+def cmd_new(args) -> int:
+    from modstudio.examples import build_example
+
+    path = Path(args.project)
+    if path.exists() and not args.force:
+        raise CommandError(f"{path} exists; use --force to overwrite it")
+    try:
+        project = build_example(args.example)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    project.save(path, backup=False)
+    print(f"wrote {path}: {project.name}, {len(project.tasks)} tasks")
+    return 0
+
+
+def _strategy_params(pairs: list[str]) -> dict:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--param needs KEY=VALUE, got {pair!r}")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def run_json(run) -> dict:
+    """What ``train --json`` prints: the run's metrics as stored in the project."""
+    keys = ("acc", "bwt", "fwt", "forgetting", "task_inference", "seconds_per_task", "task_parameters",
+            "total_parameters")
+    return {
+        "run_id": run.id, "strategy": run.strategy, "scenario": run.settings.get("scenario"),
+        "status": run.status, "message": run.message, "acc_matrix": run.acc_matrix,
+        "params_per_task": run.params_per_task, **{k: run.metrics.get(k) for k in keys},
+    }
+
+
+def cmd_train(args) -> int:
+    from modstudio.learn.api import train
+    from modstudio.learn.strategies import StrategyError
+    from modstudio.progress import ProgressPrinter
+
+    project = _load(args.project)
+    overrides = {"strategy": args.strategy, "epochs": args.epochs, "device": args.device, "seed": args.seed,
+                 "scenario": args.scenario, "lr": args.lr, "batch_size": args.batch_size,
+                 "optimizer": args.optimizer}
+    if args.param:
+        overrides["strategy_params"] = _strategy_params(args.param)
+    elif args.strategy and args.strategy != project.settings.strategy:
+        overrides["strategy_params"] = {}  # the stored params belong to another strategy
+    printer = ProgressPrinter(sys.stderr)
+    handle = {}
+
+    def on_interrupt(signum, frame):
+        trainer = handle.get("trainer")
+        if trainer is not None:
+            print("\nstopping after this batch… (Ctrl-C again to quit at once)", file=sys.stderr)
+            trainer.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        result = train(project, callbacks=[printer], trainer_ready=lambda t: handle.update(trainer=t), **overrides)
+    except StrategyError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    run = result.run
+    if args.no_weights:
+        run.weights = None
+    out = Path(args.output or args.project)
+    project.save(out)
+    printer.close()
+    if args.json:
+        print(json.dumps(run_json(run)))
+    else:
+        print(f"{run.status}: {project.name}, strategy {run.strategy}, saved to {out}")
+        if run.message:
+            print(run.message)
+        for key in ("acc", "bwt", "fwt", "forgetting"):
+            if run.metrics.get(key) is not None:
+                print(f"  {key:11} {run.metrics[key]:+.4f}" if key != "acc" else f"  {key:11} {run.metrics[key]:.4f}")
+    return {"finished": 0, "stopped": 130, "failed": 1}[run.status]
+
+
+def project_summary(project) -> dict:
+    tasks = project.tasks
+    shape = tuple(tasks[0].sample_shape) if tasks else None
+    report = project.graph.check(input_shape=shape, classes=tasks[0].num_classes if tasks else None)
+    return {
+        "name": project.name,
+        "graph": {"nodes": len(project.graph.nodes), "edges": len(project.graph.edges),
+                  "parameters": report.total_params, "ok": report.ok,
+                  "errors": [e.message for e in report.errors]},
+        "tasks": [{"name": t.name, "classes": t.num_classes, "train": len(t.train), "val": len(t.val),
+                   "test": len(t.test), "shape": list(t.sample_shape)} for t in tasks],
+        "settings": project.settings.to_dict(),
+        "runs": [{"id": r.id, "strategy": r.strategy, "status": r.status, "started": r.started,
+                  "scenario": r.settings.get("scenario"),
+                  **{k: r.metrics.get(k) for k in ("acc", "bwt", "fwt", "forgetting")}} for r in project.runs],
+    }
+
+
+def cmd_info(args) -> int:
+    summary = project_summary(_load(args.project))
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    g = summary["graph"]
+    print(f"{summary['name']}")
+    print(f"  graph: {g['nodes']} nodes, {g['edges']} edges, {g['parameters']:,} parameters per path"
+          + ("" if g["ok"] else f", {len(g['errors'])} error(s): " + "; ".join(g["errors"])))
+    print(f"  tasks: {len(summary['tasks'])}")
+    for t in summary["tasks"]:
+        print(f"    {t['name']:24} {t['classes']} classes  {t['train']}/{t['val']}/{t['test']} train/val/test")
+    print(f"  runs: {len(summary['runs'])}")
+    for r in summary["runs"]:
+        figures = "  ".join(f"{k} {r[k]:+.3f}" for k in ("acc", "bwt", "forgetting") if r.get(k) is not None)
+        print(f"    {r['started']}  {r['strategy']:12} {r['scenario'] or '':6} {r['status']:9} {figures}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from modstudio.bench import format_report, run_bench
+
+    report = run_bench(quick=args.quick)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+COMMANDS = {"examples": cmd_examples, "new": cmd_new, "train": cmd_train, "info": cmd_info, "bench": cmd_bench}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -48,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    parser.error(f"unknown command {args.command!r}")
-    return 2
+    try:
+        return COMMANDS[args.command](args)
+    except CommandError as exc:
+        print(f"modstudio {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,45 +8,28 @@ import time
 
 
 def big_graph(n_nodes: int = 1000):
-    """A valid chain of ``n_nodes`` modules with residual adds: ``n_nodes`` nodes, ``n_nodes`` edges."""
+    """A valid network of ``n_nodes`` modules and as many edges: a long chain of dense layers with
+    one residual connection, laid out in rows so the canvas has a wide, realistic spread."""
     from modstudio.graph import Graph
     from modstudio.graph.layout import LAYER_SPACING, ROW_SPACING
 
     g = Graph()
     per_row = 25
-    kinds = ("linear", "relu", "layernorm", "add")
+    cycle = ("linear", "relu", "layernorm", "dropout")
 
     def pos(i: int) -> tuple[float, float]:
         return ((i % per_row) * LAYER_SPACING, (i // per_row) * ROW_SPACING)
 
-    prev = g.add_node("input", shape=[64], pos=pos(0))
-    ids = [prev]
-    edges = 0
-    skip_from = prev
+    ids = [g.add_node("input", shape=[64], pos=pos(0))]
     for i in range(1, n_nodes - 1):
-        kind = kinds[i % 4]
+        kind = "add" if i == n_nodes // 2 else cycle[i % 4]
         params = {"out_features": 64} if kind == "linear" else {}
-        node = g.add_node(kind, pos=pos(i), **params)
-        g.connect(prev, node)
-        edges += 1
+        ids.append(g.add_node(kind, pos=pos(i), **params))
+        g.connect(ids[-2], ids[-1])
         if kind == "add":
-            g.connect(skip_from, node)
-            edges += 1
-            skip_from = node
-        prev = node
-        ids.append(node)
-    head = g.add_node("head", classes=10, pos=pos(n_nodes - 1))
-    g.connect(prev, head)
-    edges += 1
-    # Top up (or trim nothing) so edges == nodes where the structure allows: extra skips into adds.
-    adds = [n for n in ids if g.nodes[n].kind == "add"]
-    k = 0
-    while edges < n_nodes and k < len(adds) - 1:
-        a, b = adds[k], adds[k + 1]
-        if g.can_connect(a, b):
-            g.connect(a, b)
-            edges += 1
-        k += 1
+            g.connect(ids[-4], ids[-1])  # the residual: n - 1 chain edges + 1 = n edges
+    ids.append(g.add_node("head", classes=10, pos=pos(n_nodes - 1)))
+    g.connect(ids[-2], ids[-1])
     return g
 
 

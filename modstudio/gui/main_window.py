@@ -234,8 +234,8 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)
         else:
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 300], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.tasks_dock], [190], Qt.Orientation.Vertical)
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 310], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.tasks_dock], [215], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         store = settings.studio_settings()

@@ -68,7 +68,7 @@ class IntEditor(Editor):
 class FloatEditor(Editor):
     def __init__(self, spec: ParamSpec) -> None:
         box = QDoubleSpinBox()
-        box.setDecimals(4)
+        box.setDecimals(3)
         box.setRange(spec.min if spec.min is not None else -1e12, spec.max if spec.max is not None else 1e12)
         box.setSingleStep(0.05 if (spec.max is not None and spec.max <= 1.0) else 0.1)
         box.setKeyboardTracking(False)

@@ -79,6 +79,7 @@ class ModularNetwork(nn.Module):
             module_key(step.node_id): nn.ModuleList() for step in self.plan if step.node_id != self.input_id
         })
         self.paths: list[Path] = []
+        self._resolved: dict[int, list[nn.Module | None]] = {}
         self.frozen: set[tuple[str, int]] = set()
         self.laterals = nn.ModuleDict()
         self.lateral_tasks: set[int] = set()
@@ -134,6 +135,7 @@ class ModularNetwork(nn.Module):
         while len(self.paths) <= task:
             self.paths.append({})
         self.paths[task] = full
+        self._resolved.clear()
 
     def freeze(self, node_id: str, index: int) -> None:
         module = self.instances(node_id)[index]
@@ -163,7 +165,17 @@ class ModularNetwork(nn.Module):
     # ------------------------------------------------------------------ running
 
     def modules_for(self, task: int, overrides: dict[str, nn.Module] | None = None) -> list[nn.Module | None]:
-        """The module of every plan step along ``task``'s path (None for the input)."""
+        """The module of every plan step along ``task``'s path (None for the input).
+
+        Resolved once per path and cached (every batch asks); a changed path or bank clears it."""
+        if not overrides:
+            cached = self._resolved.get(task)
+            if cached is None:
+                cached = self._resolved[task] = self._resolve(task, None)
+            return list(cached)
+        return self._resolve(task, overrides)
+
+    def _resolve(self, task: int, overrides: dict[str, nn.Module] | None) -> list[nn.Module | None]:
         path = self.paths[task]
         result: list[nn.Module | None] = []
         for step in self.plan:

@@ -7,6 +7,7 @@ when a run stops or fails.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
@@ -66,7 +67,7 @@ class Trainer:
         self._resume = threading.Event()
         self._resume.set()
         self.net: ModularNetwork | None = None
-        self.run_record = Run(strategy=self.settings.strategy, settings=asdict(self.settings))
+        self.run_record = Run(strategy=self.settings.strategy, settings=asdict(self.settings), graph=graph.to_dict())
         self._last_progress = 0.0
         self._samples = 0
 
@@ -160,7 +161,11 @@ class Trainer:
         # measured on it, and the first task starts training from exactly these weights.
         self.net.set_path(0, {})
         self.current_task = -1
+        self.task_inference: dict[int, float] = {}
         self.strategy.bind(self)
+        # torch imports its compiler stack on the first optimiser (seconds): pay that here, not
+        # inside the first task's time and samples/s.
+        OPTIMIZERS[s.optimizer]([torch.zeros(1, requires_grad=True)], lr=s.lr)
 
     def _to_device(self, task) -> TaskTensors:
         def tensor(a, dtype):
@@ -189,6 +194,8 @@ class Trainer:
         record.params_per_task.append(params)
         record.metrics.setdefault("seconds_per_task", []).append(round(time.monotonic() - started, 3))
         record.metrics.setdefault("task_parameters", []).append(self.net.task_parameter_count(task))
+        if self.task_inference:  # class-incremental, path per task: how often the right path was chosen
+            record.metrics["task_inference"] = [self.task_inference[t] for t in range(task + 1)]
         self.emit(ev.TaskEnded(task, accuracies, params, time.monotonic() - started, dict(self.net.paths[task])))
 
     # ------------------------------------------------------------------ fitting
@@ -236,7 +243,6 @@ class Trainer:
                     {"task": task, "epoch": epoch, "fraction": fraction, "loss": mean_loss, "acc": accuracies}
                 )
                 self.emit(ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction))
-            self.net.train()
 
     def _loss(self, task, x, y, ids, overrides):
         if overrides:
@@ -280,53 +286,74 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation
 
-    @torch.no_grad()
+    @contextlib.contextmanager
+    def _evaluating(self, overrides=None):
+        """Eval mode for the network (and candidate modules) inside, the previous mode after.
+        Switching walks every module, so it is done once per evaluation, not once per task."""
+        modules = [self.net, *(overrides or {}).values()]
+        modes = [m.training for m in modules]
+        for module, mode in zip(modules, modes):
+            if mode:
+                module.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            for module, mode in zip(modules, modes):
+                if mode:
+                    module.train()
+
     def evaluate_all(self) -> list[float]:
         """Test accuracy of every task (untrained ones too, for forward transfer)."""
-        return [self.accuracy(j, "test") for j in range(len(self.tasks))]
+        with self._evaluating():
+            return [self.accuracy(j, "test") for j in range(len(self.tasks))]
 
-    @torch.no_grad()
     def accuracy(self, task: int, split: str = "test", overrides=None) -> float:
-        was_training = self.net.training
-        self.net.eval()
-        for module in (overrides or {}).values():
-            module.eval()
+        with self._evaluating(overrides):
+            return self._accuracy(task, split, overrides)
+
+    def _accuracy(self, task: int, split: str, overrides) -> float:
         data = self.data[task]
         x, y = (data.val_x, data.val_y) if split == "val" else (data.test_x, data.test_y)
-        correct = 0
+        correct = inferred = 0
         for start in range(0, len(x), EVAL_BATCH):
             xb, yb = x[start:start + EVAL_BATCH], y[start:start + EVAL_BATCH]
-            correct += int((self._predict(xb, task, overrides) == self._target(task, yb)).sum())
-        self.net.train(was_training)
-        for module in (overrides or {}).values():
-            module.train(was_training)
+            predicted, chosen = self._predict(xb, task, overrides)
+            correct += int((predicted == self._target(task, yb)).sum())
+            if chosen is not None:
+                inferred += int((chosen == task).sum())
+        if self.class_incremental and self.strategy.path_based and split == "test":
+            self.task_inference[task] = inferred / max(len(x), 1)
         return correct / max(len(x), 1)
 
     def _target(self, task: int, local: torch.Tensor) -> torch.Tensor:
         return self.data[task].union_labels[local] if self.class_incremental else local
 
-    def _predict(self, x, task, overrides) -> torch.Tensor:
+    def _predict(self, x, task, overrides) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Predicted labels, and the task each sample was routed to when the task had to be inferred."""
         net = self.net
         if not self.class_incremental:
             if task >= len(net.paths):
-                return self._untrained_head_predict(x, task)
-            return net.features_and_logits(x, task, overrides).argmax(1)
+                return self._untrained_head_predict(x, task), None
+            return net.features_and_logits(x, task, overrides).argmax(1), None
         if net.shared_head is not None:  # one path, one head: the task id plays no part
-            return net.features_and_logits(x, min(task, len(net.paths) - 1), overrides).argmax(1)
+            return net.features_and_logits(x, min(task, len(net.paths) - 1), overrides).argmax(1), None
         # Path-based, class-incremental: the most confident head of the tasks met so far names the task.
         known = range(max(self.current_task, 0) + 1)
-        best_conf, best_pred = None, None
+        best_conf = best_pred = best_task = None
         for t in known:
             logits = net.features_and_logits(x, t, overrides if t == task else None)
             conf, pred = logits.softmax(1).max(1)
             pred = self.data[t].union_labels[pred]
+            chosen = torch.full_like(pred, t)
             if best_conf is None:
-                best_conf, best_pred = conf, pred
+                best_conf, best_pred, best_task = conf, pred, chosen
             else:
                 better = conf > best_conf
                 best_conf = torch.where(better, conf, best_conf)
                 best_pred = torch.where(better, pred, best_pred)
-        return best_pred
+                best_task = torch.where(better, chosen, best_task)
+        return best_pred, best_task
 
     def _untrained_head_predict(self, x, task) -> torch.Tensor:
         """Forward transfer needs R[i-1][i]: the current network with task i's own (untrained) head."""

@@ -41,7 +41,7 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
             if run.weights is not None:
                 member = weights_member(run.id)
                 run.weights = tensors.decode(reader.read_buffer(member), member, limits)
-                check_weights(run.weights, doc.graph, tasks, f"run {run.id}")
+                check_weights(run.weights, run.trained_graph(doc.graph), tasks, f"run {run.id}")
     return Project(name=doc.name, graph=doc.graph, tasks=tasks, settings=doc.settings, runs=doc.runs,
                    id=doc.id, warnings=warnings)
 

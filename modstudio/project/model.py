@@ -69,7 +69,12 @@ class Run:
     metrics: dict[str, Any] = field(default_factory=dict)
     paths: list[dict[str, int]] = field(default_factory=list)
     params_per_task: list[int] = field(default_factory=list)
+    graph: dict[str, Any] | None = None  # the graph this run trained (the project's may change since)
     weights: dict[str, np.ndarray] | None = None
+
+    def trained_graph(self, fallback: Graph) -> Graph:
+        """The graph the run's paths and weights refer to: its own snapshot, else ``fallback``."""
+        return Graph.from_dict(self.graph) if self.graph is not None else fallback
 
     def to_dict(self) -> dict[str, Any]:
         """JSON for project.json: everything but the tensors, which go to weights/<id>.safetensors."""

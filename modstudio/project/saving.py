@@ -72,7 +72,7 @@ def save_project(project: Project, path: str | Path, *, backup: bool = True, dur
         raise ProjectFileError(f"cannot save {path.name}: the project holds a value JSON cannot store ({exc})") from None
     for run in project.runs:
         if run.weights is not None:
-            check_weights(run.weights, project.graph, project.tasks, f"cannot save {path.name}: run {run.id}")
+            check_weights(run.weights, run.trained_graph(project.graph), project.tasks, f"cannot save {path.name}: run {run.id}")
 
     def write(out: BinaryIO) -> None:
         archive = ArchiveWriter(out)

@@ -158,9 +158,10 @@ def parse_project(data: Any) -> ProjectDoc:
         if run.id in seen:
             raise fail(f"runs[{i}].id", f"duplicate run id {run.id!r}")
         seen.add(run.id)
+        trained = run.trained_graph(graph)
         for t, path in enumerate(run.paths):
             for node_id in path:
-                if node_id not in graph.nodes:
+                if node_id not in trained.nodes:
                     raise fail(f"runs[{i}].paths[{t}]", f"names node {node_id!r}, which is not in the graph")
     return ProjectDoc(
         app_version=string(data["app_version"], "app_version"),
@@ -236,7 +237,17 @@ _RUN_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "metrics": json_object,
     "paths": lambda v, p: listof(v, p, _path),
     "params_per_task": lambda v, p: listof(v, p, lambda n, np_: integer(n, np_, 0)),
+    "graph": lambda v, p: optional(_graph_dict)(v, p),
 }
+
+
+def _graph_dict(value: Any, path: str) -> dict:
+    """A run's graph snapshot: kept as JSON, but it must describe a valid graph."""
+    try:
+        Graph.from_dict(value)
+    except GraphError as exc:
+        raise fail(path, str(exc)) from None
+    return value
 
 
 def parse_run(value: Any, path: str) -> Run:

@@ -9,9 +9,20 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 from modstudio.gui import theme
 
 
-def curve(p1: QPointF, p2: QPointF) -> QPainterPath:
-    dx = max(40.0, abs(p2.x() - p1.x()) * 0.5)
+SKIP_MIN_DX = 320.0  # a wire this long on one row passes behind the cards between its ends
+SKIP_DROP = 64.0  # … so it is routed below them instead
+
+
+def curve(p1: QPointF, p2: QPointF, route: bool = False) -> QPainterPath:
+    """A horizontal S-curve; with ``route``, a long same-row wire dips under the row (skip links)."""
     path = QPainterPath(p1)
+    if route and p2.x() - p1.x() > SKIP_MIN_DX and abs(p2.y() - p1.y()) < 30:
+        low = max(p1.y(), p2.y()) + SKIP_DROP
+        path.cubicTo(QPointF(p1.x() + 45, p1.y()), QPointF(p1.x() + 45, low), QPointF(p1.x() + 90, low))
+        path.lineTo(QPointF(p2.x() - 90, low))
+        path.cubicTo(QPointF(p2.x() - 45, low), QPointF(p2.x() - 45, p2.y()), p2)
+        return path
+    dx = max(40.0, abs(p2.x() - p1.x()) * 0.5)
     path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
     return path
 
@@ -35,7 +46,7 @@ class EdgeItem(QGraphicsPathItem):
         return self.Type
 
     def update_path(self) -> None:
-        self.setPath(curve(self.src_item.port_scene_pos("out"), self.dst_item.port_scene_pos("in")))
+        self.setPath(curve(self.src_item.port_scene_pos("out"), self.dst_item.port_scene_pos("in"), route=True))
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

@@ -52,6 +52,25 @@ def fmt_count(n: int | None) -> str:
     return f"{n:,} params"
 
 
+# How a key param reads on a card: short, value first ("16 ch · k3 · max pool").
+KEY_FORMATS = {
+    "out_channels": "{} ch", "kernel_size": "k{}", "out_features": "{} out", "hidden": "{}",
+    "activation": "{}", "pool": "{} pool", "classes": "{} classes", "shape": "{}", "p": "p {}", "dim": "dim {}",
+}
+
+
+def fmt_key_param(name: str, value: Any) -> str:
+    if name == "classes" and value == 0:
+        return "classes from task"
+    if name == "shape" and not value:
+        return "shape from task"
+    if name == "pool" and value == "none":
+        return "no pool"
+    if name == "hidden" and isinstance(value, list):
+        return "–".join(map(str, value))
+    return KEY_FORMATS.get(name, name + " {}").format(fmt_value(value))
+
+
 class NodeItem(QGraphicsItem):
     """Position mirrors ``node.pos`` (the card's top-left corner); never moved by Qt itself."""
 
@@ -109,8 +128,8 @@ class NodeItem(QGraphicsItem):
         name, _, shape, count, err = key
         spec = self.spec
         title = spec.title if spec else f"unknown: {self._node.kind}"
-        key_params = [f"{p} {fmt_value(self._node.params.get(p))}" for p in (spec.key_params if spec else ())]
-        line1 = title + ("  ·  " + ", ".join(key_params) if key_params else "")
+        key_params = [fmt_key_param(p, self._node.params.get(p)) for p in (spec.key_params if spec else ())]
+        line1 = "  ·  ".join([title, *key_params])
         if err:
             line2 = err
         elif shape is not None:
@@ -207,7 +226,7 @@ class NodeItem(QGraphicsItem):
         painter.setFont(self._title_font)
         painter.drawText(QRectF(10, 0, WIDTH - 20, HEADER), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                          self._name)
-        if lod > 0.55:
+        if lod > 0.45:
             painter.setFont(self._body_font)
             painter.setPen(theme.TEXT_DIM)
             painter.drawText(QRectF(10, HEADER + 4, WIDTH - 20, LINE),

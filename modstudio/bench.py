@@ -1,0 +1,121 @@
+"""``modstudio bench``: speed figures of this machine as ratios against plain PyTorch (and plain
+safetensors), measured side by side in one run so they compare across machines.
+
+Each section is independent: a missing optional part (no display for the canvas) is reported,
+never fatal.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from typing import Any, Callable
+
+
+def bench_engine(epochs: int = 10, repeats: int = 3) -> dict[str, Any]:
+    """``finetune`` on split-digits through the engine vs a hand-written loop doing the same work:
+    same network, data, optimiser, batch size, shuffling and per-epoch evaluation of every task."""
+    import torch
+    import torch.nn.functional as F
+
+    from modstudio.examples import build_example
+    from modstudio.learn.api import train
+    from modstudio.learn.compiler import compile_graph
+
+    project = build_example("split-digits")
+    s = project.settings
+    tasks = project.tasks
+    samples = epochs * sum(len(t.train) for t in tasks)
+
+    def engine() -> float:
+        start = time.perf_counter()
+        run = train(project, strategy="finetune", epochs=epochs, device="cpu").run
+        project.runs.clear()
+        assert run.status == "finished", run.message
+        return time.perf_counter() - start
+
+    def plain() -> float:
+        start = time.perf_counter()  # set-up counts on both sides: build, data, first evaluation
+        torch.manual_seed(s.seed)
+        body = compile_graph(project.graph, input_shape=tasks[0].sample_shape, classes=2)
+        heads = [torch.nn.Linear(body.report.nodes[body.report.head_id].in_shapes[0][0], t.num_classes)
+                 for t in tasks]
+        body.layers[next(k for k in body.layers if k.endswith(body.report.head_id))] = torch.nn.Identity()
+        data = [tuple(torch.tensor(a) for a in (t.train.x, t.train.y, t.test.x, t.test.y)) for t in tasks]
+        generator = torch.Generator().manual_seed(s.seed)
+        body.eval()
+        with torch.no_grad():
+            [(heads[j](body(tx)).argmax(1) == ty).float().mean().item() for j, (_, _, tx, ty) in enumerate(data)]
+        for t, (x, y, _, _) in enumerate(data):
+            params = list(body.parameters()) + list(heads[t].parameters())
+            optimizer = torch.optim.Adam(params, lr=s.lr)
+            for _ in range(epochs):
+                body.train()
+                order = torch.randperm(len(x), generator=generator)
+                total = torch.zeros(())
+                for b in range(0, len(x), s.batch_size):
+                    index = order[b:b + s.batch_size]
+                    loss = F.cross_entropy(heads[t](body(x[index])), y[index])
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.detach() * len(index)
+                body.eval()
+                with torch.no_grad():
+                    [(heads[j](body(tx)).argmax(1) == ty).float().mean().item()
+                     for j, (_, _, tx, ty) in enumerate(data)]
+        return time.perf_counter() - start
+
+    engine()  # warm-up: imports, allocator
+    plain()
+    engine_s = min(engine() for _ in range(repeats))
+    plain_s = min(plain() for _ in range(repeats))
+    return {
+        "workload": f"finetune, split-digits MLP, {len(tasks)} tasks × {epochs} epochs, batch {s.batch_size}, CPU",
+        "engine_s": round(engine_s, 3), "plain_pytorch_s": round(plain_s, 3),
+        "engine_samples_per_s": round(samples / engine_s), "plain_samples_per_s": round(samples / plain_s),
+        "time_ratio": round(engine_s / plain_s, 3),
+        "goal": "time_ratio ≤ 1.05",
+    }
+
+
+def bench_project_file(size_mb: float) -> dict[str, Any]:
+    from modstudio.project.bench import bench_project_io
+
+    result = bench_project_io(size_mb=size_mb)
+    result["goal"] = "load_ratio and save_no_fsync_ratio ≤ 1.2 (save_ratio includes the fsync that makes saves crash-safe)"
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
+
+
+def bench_canvas(n_nodes: int) -> dict[str, Any]:
+    from modstudio.gui.bench import bench_canvas as run
+
+    return run(n_nodes=n_nodes)
+
+
+def _section(fn: Callable[[], dict]) -> dict:
+    try:
+        return fn()
+    except Exception as exc:  # one broken section must not hide the others
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def run_bench(quick: bool = False) -> dict[str, Any]:
+    import torch
+
+    return {
+        "machine": {"python": platform.python_version(), "torch": torch.__version__,
+                    "cpu_threads": torch.get_num_threads(), "platform": platform.platform()},
+        "engine": _section(lambda: bench_engine(epochs=2 if quick else 10, repeats=1 if quick else 3)),
+        "project_file": _section(lambda: bench_project_file(5 if quick else 100)),
+        "canvas": _section(lambda: bench_canvas(100 if quick else 1000)),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = []
+    for section, values in report.items():
+        lines.append(section)
+        for key, value in values.items():
+            lines.append(f"  {key:24} {value}")
+    return "\n".join(lines)

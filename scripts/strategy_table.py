@@ -1,0 +1,75 @@
+"""Produce the README's strategy table with the real command line: for every strategy, scenario
+and seed, `modstudio train EXAMPLE --json`, then mean ± std of acc, BWT, forgetting, parameters.
+
+    python scripts/strategy_table.py [--example split-digits] [--seeds 5] [--out table.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+STRATEGIES = ["finetune", "ewc", "lwf", "replay", "joint", "progressive", "expansion"]
+
+
+def train(project: Path, strategy: str, scenario: str, seed: int) -> dict:
+    out = project.with_name(f"{strategy}-{scenario}-{seed}.modstudio")
+    command = [sys.executable, "-m", "modstudio", "train", str(project), "--strategy", strategy,
+               "--scenario", scenario, "--seed", str(seed), "--json", "--no-weights", "-o", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def fmt(values: list[float], scale: float = 100.0, signed: bool = False) -> str:
+    mean = statistics.mean(values) * scale
+    std = statistics.stdev(values) * scale if len(values) > 1 else 0.0
+    return f"{mean:+.1f} ± {std:.1f}" if signed else f"{mean:.1f} ± {std:.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--example", default="split-digits")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--scenarios", default="task,class")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "example.modstudio"
+        subprocess.run([sys.executable, "-m", "modstudio", "new", str(project), "--example", args.example],
+                       check=True, capture_output=True)
+        for scenario in args.scenarios.split(","):
+            extra = "task inference" if scenario == "class" else ""
+            lines += [f"\n{args.example}, {scenario}-incremental, {args.seeds} seeds (mean ± std, accuracy in %)\n",
+                      f"| strategy | ACC | BWT | forgetting | parameters | seconds |{' ' + extra + ' |' if extra else ''}",
+                      "|---|---:|---:|---:|---:|---:|" + ("---:|" if extra else "")]
+            for strategy in args.strategies.split(","):
+                runs = [train(project, strategy, scenario, seed) for seed in range(args.seeds)]
+                bad = [r for r in runs if r["status"] != "finished"]
+                if bad:
+                    lines.append(f"| {strategy} | failed: {bad[0]['message']} |")
+                    continue
+                params = statistics.mean(r["total_parameters"] for r in runs)
+                seconds = statistics.mean(sum(r["seconds_per_task"]) for r in runs)
+                row = (f"| {strategy} | {fmt([r['acc'] for r in runs])} | {fmt([r['bwt'] for r in runs], signed=True)} "
+                       f"| {fmt([r['forgetting'] for r in runs])} | {params:,.0f} | {seconds:.1f} |")
+                if extra:
+                    inference = [statistics.mean(r["task_inference"]) for r in runs if r.get("task_inference")]
+                    row += f" {fmt(inference)} |" if inference else " – |"
+                lines.append(row)
+                print(lines[-1], file=sys.stderr, flush=True)
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

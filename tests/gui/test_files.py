@@ -1,0 +1,133 @@
+"""Open, save, recent files, unsaved-changes prompts, autosave and recovery: all through the
+project layer, errors in dialogs."""
+
+from __future__ import annotations
+
+from modstudio.gui import settings
+
+from tests.gui.helpers import chain
+
+
+def build_project(window):
+    from modstudio import data
+
+    ids = chain(window, ("input", {}), ("conv_block", {"out_channels": 8}), ("flatten", {}), ("head", {}))
+    window.scene.select_nodes(ids[1:3])
+    window.group_action.trigger()
+    window.tasks_panel.add_tasks(data.split_by_class(data.load_builtin("digits"), n_tasks=5))
+    return ids
+
+
+def test_save_and_reopen_gives_the_same_project(make_window, script, tmp_path):
+    window = make_window()
+    build_project(window)
+    assert window.document.report.ok, window.document.report.summary()
+    path = tmp_path / "digits.modstudio"
+    script.answer("ask_save_project", str(path))
+    assert window.isWindowModified()
+    window.save_action.trigger()
+    assert path.is_file() and not window.isWindowModified()
+    assert window.windowTitle() == "Untitled[*] — ModStudio"
+    assert settings.recent_files() == [str(path.resolve())]
+
+    other = make_window()
+    script.answer("ask_open_project", str(path))
+    other.open_action.trigger()
+    a, b = window.document.project, other.document.project
+    assert b.graph.to_dict() == a.graph.to_dict()
+    assert [t.fingerprint for t in b.tasks] == [t.fingerprint for t in a.tasks]
+    assert [t.name for t in b.tasks] == [t.name for t in a.tasks]
+    assert b.settings == a.settings and b == a
+    assert len(other.scene.nodes) == 4 and len(other.scene.groups) == 1 and len(other.scene.edges) == 3
+    assert other.tasks_panel.tree.topLevelItemCount() == 5
+    assert other.document.path == path and not other.isWindowModified()
+    assert other.document.undo_stack.count() == 0
+
+    # saving again goes to the same file without asking
+    other.scene.select_nodes(list(b.graph.nodes)[:1])
+    other.delete_action.trigger()
+    assert other.isWindowModified()
+    other.save_action.trigger()
+    assert not other.isWindowModified() and not script.called("ask_save_project")[1:]
+
+
+def test_open_recent_menu_lists_saved_files(window, script, tmp_path):
+    path = tmp_path / "p.modstudio"
+    chain(window, ("linear", {}))
+    assert window.files.save_to(path)
+    window.files.fill_recent_menu(window.recent_menu)
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert any("p.modstudio" in t for t in texts)
+    window.recent_menu.actions()[0].trigger()  # reopening the same file
+    assert window.document.path == path
+
+
+def test_a_broken_file_is_reported_in_a_dialog_not_raised(window, script, tmp_path):
+    bad = tmp_path / "broken.modstudio"
+    bad.write_bytes(b"this is not a zip archive")
+    assert not window.files.open_project(str(bad))
+    (call,) = script.called("show_error")
+    assert "broken.modstudio" in call[2]
+    assert window.document.path is None
+
+
+def test_unsaved_changes_ask_save_discard_cancel_on_close(make_window, script, tmp_path):
+    window = make_window()
+    chain(window, ("linear", {}))
+    script.answer("ask_save_changes", "cancel")
+    assert not window.close()
+    assert window.isVisible()
+    path = tmp_path / "kept.modstudio"
+    script.answer("ask_save_changes", "save")
+    script.answer("ask_save_project", str(path))
+    assert window.close()
+    assert path.is_file()
+
+    second = make_window()
+    chain(second, ("relu", {}))
+    script.answer("ask_save_changes", "discard")
+    assert second.close()
+
+
+def test_new_project_asks_about_unsaved_changes(window, script):
+    chain(window, ("linear", {}))
+    script.answer("ask_save_changes", "cancel")
+    window.new_action.trigger()
+    assert len(window.document.graph.nodes) == 1
+    script.answer("ask_save_changes", "discard")
+    window.new_action.trigger()
+    assert not window.document.graph.nodes and not window.scene.nodes
+    assert window.document.undo_stack.count() == 0
+
+
+def test_autosave_writes_a_recovery_copy_and_a_new_window_offers_it(make_window, script):
+    from modstudio.project import recovery
+
+    window = make_window()
+    build_project(window)
+    assert window.files.autosave()
+    assert not window.files.autosave()  # nothing new since the last copy
+    (copy,) = recovery.list_recoverable()
+    assert copy.project_id == window.document.project.id
+
+    fresh = make_window()
+    script.answer("ask_recover", lambda parent, copies: copies[0])
+    assert fresh.files.offer_recovery()
+    assert fresh.document.project.graph.to_dict() == window.document.project.graph.to_dict()
+    assert len(fresh.document.project.tasks) == 5
+    assert fresh.isWindowModified()  # recovered work still needs saving
+
+    # a clean close forgets the copy
+    fresh.document.undo_stack.setClean()
+    fresh.close()
+    assert all(c.project_id != fresh.document.project.id for c in recovery.list_recoverable())
+
+
+def test_dropping_a_project_file_opens_it(window, script, tmp_path):
+    path = tmp_path / "drop.modstudio"
+    chain(window, ("input", {"shape": [3]}), ("linear", {}))
+    window.files.save_to(path)
+    script.answer("ask_save_changes", "discard")
+    window.new_action.trigger()
+    window.open_paths([str(path)])
+    assert window.document.path == path and len(window.document.graph.nodes) == 2
