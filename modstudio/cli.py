@@ -80,12 +80,12 @@ class CommandError(Exception):
 def _load(path: str):
     from modstudio.project import ProjectFileError, load_project
 
+    if not Path(path).is_file():
+        raise CommandError(f"no such project file: {path}")
     try:
         return load_project(path)
-    except FileNotFoundError:
-        raise CommandError(f"no such project file: {path}") from None
     except ProjectFileError as exc:
-        raise CommandError(f"cannot open {path}: {exc}") from None
+        raise CommandError(str(exc)) from None
 
 
 def cmd_examples(args) -> int:

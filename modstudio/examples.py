@@ -30,15 +30,17 @@ def _chain(graph: Graph, *nodes: tuple[str, dict]) -> list[str]:
 
 
 def _mlp_project(name: str, tasks, hidden: list[int]) -> Project:
+    """One MLP block per hidden layer, so reuse-or-grow can decide layer by layer."""
     project = Project.new(name)
-    _chain(project.graph, ("input", {}), ("mlp_block", {"hidden": hidden}), ("head", {}))
+    blocks = [("mlp_block", {"hidden": [width]}) for width in hidden]
+    _chain(project.graph, ("input", {}), *blocks, ("head", {}))
     project.tasks.extend(tasks)
-    project.settings = TrainingSettings(strategy="expansion", epochs=10, batch_size=32, lr=1e-3)
+    project.settings = TrainingSettings(strategy="expansion", epochs=10, batch_size=32, lr=3e-3)
     return project
 
 
 def split_digits() -> Project:
-    return _mlp_project("split digits", split_by_class(load_builtin("digits", flat=True), n_tasks=5), [64, 64])
+    return _mlp_project("split digits", split_by_class(load_builtin("digits", flat=True), n_tasks=5, val_fraction=0.2), [64, 64])
 
 
 def permuted_digits() -> Project:

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
-                               QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from modstudio.gui import dialogs
 from modstudio.gui.data_preview import ClassCounts, image_grid, is_image_shape, rows_table
@@ -27,7 +27,7 @@ class DatasetDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, path: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add tasks from data")
-        self.resize(760, 620)
+        self.resize(820, 760)
         from modstudio import data
 
         self.data = data
@@ -121,6 +121,8 @@ class DatasetDialog(QDialog):
         layout.addWidget(source)
         layout.addWidget(preview, 1)
         layout.addWidget(tasks)
+        tasks.setSizePolicy(tasks.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Maximum)
+        source.setSizePolicy(source.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Maximum)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
@@ -255,6 +257,8 @@ class DatasetDialog(QDialog):
             layout.addWidget(rows_table(ds.x, ds.y, ds.class_names))
             self.samples.setCurrentIndex(1)
         self.counts.set_counts(ds.class_names, ds.class_counts())
+        if self.builder_combo.currentData() == "split" and ds.num_classes // self.n_tasks.value() < 2:
+            self.n_tasks.setValue(max(1, ds.num_classes // 2))
         rotatable = len(ds.sample_shape) in (2, 3)
         rotated_index = [k for k, _ in BUILDERS].index("rotated")
         self.builder_combo.model().item(rotated_index).setEnabled(rotatable)
@@ -270,12 +274,17 @@ class DatasetDialog(QDialog):
             self.task_note.setText("")
             return
         n = self.n_tasks.value()
+        per_task = ds.num_classes // max(n, 1)
+        tasks = f"{n} task{'s' * (n != 1)}"
+        split_note = (f"{tasks} of {per_task}{'+' if ds.num_classes % n else ''} classes each; each task gets "
+                      "its own head (task-incremental)." if per_task >= 2 else
+                      f"Too many tasks: {ds.num_classes} classes make at most {ds.num_classes // 2} tasks of two "
+                      "classes.")
         notes = {
             "whole": f"One task with all {ds.num_classes} classes.",
-            "split": f"{n} tasks of about {max(1, ds.num_classes // max(n, 1))} classes each; each task gets its "
-                     "own head (task-incremental).",
-            "permuted": f"{n} tasks with all {ds.num_classes} classes; task 0 is the data as it is.",
-            "rotated": f"{n} tasks with all {ds.num_classes} classes, rotated by 0° … {180 * (n - 1) / max(n, 1):.0f}°.",
+            "split": split_note,
+            "permuted": f"{tasks} with all {ds.num_classes} classes; task 0 is the data as it is.",
+            "rotated": f"{tasks} with all {ds.num_classes} classes, rotated by 0° … {180 * (n - 1) / max(n, 1):.0f}°.",
         }
         self.task_note.setText(notes[key])
 

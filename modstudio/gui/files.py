@@ -18,6 +18,22 @@ AUTOSAVE_ENV = "MODSTUDIO_AUTOSAVE_SECONDS"
 DEFAULT_AUTOSAVE_S = 60
 
 
+EXAMPLE_MODULES = ("modstudio.examples", "modstudio.learn.examples")
+
+
+def examples_module_name() -> str | None:
+    """Where the example projects live (they moved once); None when there are none."""
+    import importlib.util
+
+    for name in EXAMPLE_MODULES:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                return name
+        except ImportError:
+            continue
+    return None
+
+
 def autosave_interval_ms() -> int:
     try:
         seconds = float(os.environ.get(AUTOSAVE_ENV, DEFAULT_AUTOSAVE_S))
@@ -96,9 +112,9 @@ class ProjectFiles(QObject):
         if not self.maybe_save():
             return False
         try:
-            from modstudio.learn import examples
+            import importlib
 
-            project = examples.build_example(name)
+            project = importlib.import_module(examples_module_name() or EXAMPLE_MODULES[0]).build_example(name)
         except Exception as exc:  # an example that fails to build must not take the window down
             dialogs.show_error(self.window, "Cannot open example", f"The example {name!r} failed to build:\n\n{exc}")
             return False

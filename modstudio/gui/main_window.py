@@ -3,7 +3,7 @@ toolbar over them. It wires signals; the work lives in the views and the documen
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, Qt
@@ -18,7 +18,7 @@ from modstudio.gui.canvas.scene import GraphScene
 from modstudio.gui.canvas.view import CanvasView
 from modstudio.gui.document import Document
 from modstudio.gui.edits import RenameGroup
-from modstudio.gui.files import ProjectFiles
+from modstudio.gui.files import ProjectFiles, examples_module_name
 from modstudio.gui.icons import app_icon
 from modstudio.gui.inspector import Inspector
 from modstudio.gui.palette import Palette
@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
         self.examples_menu = file_menu.addMenu("E&xamples")
         self.examples_menu.aboutToShow.connect(self._on_examples_menu_about_to_show)
-        self.examples_menu.menuAction().setVisible(importlib.util.find_spec("modstudio.learn.examples") is not None)
+        self.examples_menu.menuAction().setVisible(examples_module_name() is not None)
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action, self.export_action])
         file_menu.addSeparator()
@@ -292,9 +292,7 @@ class MainWindow(QMainWindow):
     def _on_examples_menu_about_to_show(self) -> None:
         self.examples_menu.clear()
         try:
-            from modstudio.learn import examples
-
-            entries = list(examples.list_examples())
+            entries = list(importlib.import_module(examples_module_name()).list_examples())
         except Exception as exc:  # the examples module is optional and may be mid-change
             self.examples_menu.addAction(f"Examples unavailable: {exc}").setEnabled(False)
             return
@@ -359,9 +357,10 @@ class MainWindow(QMainWindow):
                 for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
         rows += [("Pan the canvas", "Space + drag, or middle button"), ("Zoom around the cursor", "Mouse wheel"),
                  ("Connect", "Drag from an output port to an input port"), ("Cancel a connection", "Esc")]
+        rows = sorted(set(rows))
         table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels(["Action", "Shortcut"])
-        for i, (name, keys) in enumerate(sorted(set(rows))):
+        for i, (name, keys) in enumerate(rows):
             table.setItem(i, 0, QTableWidgetItem(name))
             table.setItem(i, 1, QTableWidgetItem(keys))
         table.verticalHeader().setVisible(False)

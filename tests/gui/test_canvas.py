@@ -307,3 +307,23 @@ def test_middle_button_pans(window):
     after = window.view.mapToScene(viewport.rect().center())
     assert after.x() > before.x() and after.y() > before.y()
     assert window.document.undo_stack.count() == 3  # panning is not an edit
+
+
+def test_dragging_a_group_block_moves_its_members(window):
+    a, b, c = chain(window, ("input", {"shape": [4]}), ("linear", {}), ("relu", {}))
+    graph = window.document.graph
+    window.scene.select_nodes([b, c])
+    window.group_action.trigger()
+    window.scene.flush()
+    window.scene.clearSelection()
+    (group_id,) = graph.groups
+    label = window.scene.groups[group_id].label_rect()
+    start = window.view.mapFromScene(label.center())
+    before = {n: graph.nodes[n].pos for n in (a, b, c)}
+    drag(window, start, start + QPoint(0, 80))
+    assert graph.nodes[a].pos == before[a]
+    for n in (b, c):
+        assert graph.nodes[n].pos[0] == before[n][0] and graph.nodes[n].pos[1] > before[n][1]
+    window.scene.flush()
+    block = window.scene.groups[group_id].sceneBoundingRect()
+    assert block.contains(window.scene.nodes[b].sceneBoundingRect())

@@ -23,11 +23,20 @@ def test_menus_and_standard_shortcuts(window):
         assert action.shortcut() == QKeySequence(key)
 
 
-def test_examples_menu_is_hidden_without_the_examples_module(window):
-    import importlib.util
+def test_examples_menu_lists_and_opens_examples(window):
+    from modstudio.gui.files import examples_module_name
 
-    present = importlib.util.find_spec("modstudio.learn.examples") is not None
-    assert window.examples_menu.menuAction().isVisible() == present
+    name = examples_module_name()
+    assert window.examples_menu.menuAction().isVisible() == (name is not None)
+    if name is None:
+        return
+    window.examples_menu.aboutToShow.emit()
+    actions = [a for a in window.examples_menu.actions() if a.isEnabled()]
+    assert actions
+    actions[0].trigger()
+    assert window.document.graph.nodes and window.document.project.tasks
+    assert window.scene.nodes and window.tasks_panel.tree.topLevelItemCount() == len(window.document.project.tasks)
+    assert window.document.report.ok, window.document.report.summary()
 
 
 def test_title_tracks_the_undo_stack_clean_state(window):
@@ -65,12 +74,33 @@ def test_bench_canvas_reports_figures():
     assert result["open_s"] > 0 and result["pan_frame_ms"] > 0 and result["zoom_frame_ms"] > 0
 
 
-def test_qt_binding_workaround_keeps_none_alive():
+def test_qt_binding_does_not_leak_none():
+    """PySide6 6.12.0 on Python < 3.12 drops a reference to None on every void call, and CPython
+    aborts a few thousand calls later; pyproject.toml excludes that release. Guard the pin."""
     import sys
 
-    from modstudio.gui import qtcompat
+    from PySide6.QtCore import QPointF
 
-    # whatever the binding does to None, its count can no longer run out
-    if sys.version_info < (3, 12):
-        assert sys.getrefcount(None) > 1 << 39
-    assert qtcompat.none_leaks_per_void_call() in (0, 1)
+    point = QPointF()
+    before = sys.getrefcount(None)
+    for _ in range(1000):
+        point.setX(1.0)
+    assert before - sys.getrefcount(None) < 10, "this PySide6 release leaks None: see pyproject.toml"
+
+
+def test_the_window_opens_without_importing_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from modstudio.gui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "assert 'torch' not in sys.modules, 'torch was imported at start-up'\n"
+        "w.document.undo_stack.setClean(); w.close()\n"
+    )
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen", "MODSTUDIO_CONFIG_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr

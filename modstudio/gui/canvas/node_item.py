@@ -76,7 +76,7 @@ class NodeItem(QGraphicsItem):
 
     Type = QGraphicsItem.UserType + 1
 
-    def __init__(self, node) -> None:
+    def __init__(self, node, report=None) -> None:
         super().__init__()
         self.node_id = node.id
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -90,7 +90,7 @@ class NodeItem(QGraphicsItem):
         self._title_font, self._body_font = _fonts()
         self._lines: tuple[str, str] = ("", "")
         self._error: str | None = None
-        self.sync(node)
+        self.sync(node, report)
 
     def type(self) -> int:  # noqa: A003 - Qt's name
         return self.Type

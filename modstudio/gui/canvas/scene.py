@@ -79,9 +79,7 @@ class GraphScene(QGraphicsScene):
         self.setSceneRect(self.itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000))
 
     def _add_node(self, node, report=None) -> NodeItem:
-        item = NodeItem(node)
-        if report is not None:
-            item.set_report(report)
+        item = NodeItem(node, report)
         self.nodes[node.id] = item
         self._node_edges[node.id] = set()
         self.addItem(item)

@@ -36,7 +36,8 @@ class Expansion(Strategy):
 
     Similarity is measured, not assumed: for every earlier task, a fresh head is trained briefly
     on the new task over that task's frozen features, and the best probe accuracy names the
-    source. Candidates k = 0…depth each train ``search_epochs``; among those within
+    source. Candidates k = 0…depth each train ``search_epochs`` (0: half the task's epochs, enough
+    for validation accuracy to separate them); among those within
     ``tolerance`` of the best validation accuracy, the one adding the fewest parameters wins
     and finishes training. Grown modules start as copies of the source's (``warm_start``).
     """
@@ -45,7 +46,7 @@ class Expansion(Strategy):
     title = "Modular expansion (reuse or grow)"
     doc = "For each new task, reuse frozen modules of the most similar task where they help and grow new ones where needed."
     path_based = True
-    defaults = {"search_epochs": 1, "probe_epochs": 1, "tolerance": 0.01, "warm_start": 1}
+    defaults = {"search_epochs": 0, "probe_epochs": 1, "tolerance": 0.01, "warm_start": 1}
 
     def begin_task(self, task: int) -> None:
         """Paths are decided by the search in ``fit_task``."""
@@ -65,7 +66,7 @@ class Expansion(Strategy):
         net.set_path(task, dict(net.paths[source]))
         head = net.instances(net.head_id)[task]
         head_init = copy.deepcopy(head.state_dict())
-        search_epochs = min(int(self.params["search_epochs"]), epochs)
+        search_epochs = min(int(self.params["search_epochs"]) or max(epochs // 2, 1), epochs)
         results = []
         for reused in range(depth, -1, -1):  # cheapest first: a stop mid-search keeps the cheapest
             overrides = self._candidate(source, reused)
