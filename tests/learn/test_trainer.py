@@ -184,3 +184,28 @@ def test_trained_project_saves_and_loads_even_after_graph_edits(tiny_project, tm
     loaded = ms.load_project(path)
     assert loaded.runs[0] == run
     assert loaded.runs[0].graph != tiny_project.graph.to_dict()
+
+
+@pytest.mark.parametrize("strategy,scenario", [("expansion", "task"), ("progressive", "task"),
+                                               ("finetune", "class"), ("ewc", "task")])
+def test_restored_network_reproduces_the_run(tiny_project, tmp_path, strategy, scenario):
+    """Save, load, rebuild: the restored network predicts exactly what the trained one did."""
+    from modstudio.learn.restore import predict_logits, restore_network
+
+    result = ms.train(tiny_project, strategy=strategy, scenario=scenario)
+    trained = result.network.eval()
+    loaded = ms.load_project(tiny_project.save(tmp_path / "p.modstudio"))
+    net = restore_network(loaded, loaded.runs[-1])
+    for task, data in enumerate(loaded.tasks):
+        x = torch.tensor(data.test.x)
+        with torch.no_grad():
+            expected = trained(x, task)
+        assert torch.equal(predict_logits(net, data.test.x, task), expected)
+
+
+def test_restore_refuses_runs_without_a_model(tiny_project):
+    from modstudio.learn.restore import RestoreError, restore_network
+
+    run = ms.train(tiny_project, scenario="nonsense").run
+    with pytest.raises(RestoreError, match="no saved weights|trained no task"):
+        restore_network(tiny_project, run)
