@@ -140,17 +140,21 @@ def check(graph: "Graph", input_shape: Sequence[int] | None = None, classes: int
         elif head_id and node.id not in to_head:
             fail(node.id, ErrorKind.UNREACHABLE, f"{node.name}'s output does not reach the task head")
 
-    order = [n for n in nx.lexicographical_topological_sort(
-        g.subgraph(set(graph.nodes) - in_cycle), key=list(graph.nodes).index)]
+    position = {node_id: i for i, node_id in enumerate(graph.nodes)}
+    dag = g.subgraph(set(graph.nodes) - in_cycle).copy() if in_cycle else g  # views are slow to walk
+    order = list(nx.lexicographical_topological_sort(dag, key=position.__getitem__))
+    incoming: dict[str, list] = {node_id: [] for node_id in graph.nodes}
+    for edge in graph.edges:  # one pass, in edge order (concat's order), instead of a scan per node
+        incoming[edge.dst].append(edge)
     for node_id in order:
         if node_id not in known:
             continue
-        _infer_node(graph, node_id, known[node_id], reports, fail, input_shape, classes)
+        _infer_node(graph, node_id, known[node_id], reports, fail, input_shape, classes, incoming[node_id])
 
     return CheckReport(reports, errors, order, input_id, head_id)
 
 
-def _infer_node(graph, node_id, spec, reports, fail, input_shape, classes) -> None:
+def _infer_node(graph, node_id, spec, reports, fail, input_shape, classes, incoming) -> None:
     node = graph.nodes[node_id]
     params = dict(node.params)
     if spec.role == "input" and not params.get("shape") and input_shape is not None:
@@ -165,7 +169,7 @@ def _infer_node(graph, node_id, spec, reports, fail, input_shape, classes) -> No
 
     in_shapes: list[Shape] = []
     for port in spec.inputs:
-        edges = [e for e in graph.edges if e.dst == node_id and e.dst_port == port.name]
+        edges = [e for e in incoming if e.dst_port == port.name]
         if len(edges) < port.min_edges:
             need = f"at least {port.min_edges} inputs" if port.multi else "an input"
             fail(node_id, ErrorKind.MISSING_INPUT, f"{node.name} needs {need} ({len(edges)} connected)")
@@ -178,7 +182,7 @@ def _infer_node(graph, node_id, spec, reports, fail, input_shape, classes) -> No
             if upstream is None:
                 return  # an earlier node has the error; don't repeat it here
             in_shapes.append(upstream)
-    if not spec.inputs and graph.in_edges(node_id):
+    if not spec.inputs and incoming:
         fail(node_id, ErrorKind.EXTRA_INPUT, f"{node.name} takes no input")
         return
 

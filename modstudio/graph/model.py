@@ -206,12 +206,15 @@ class Graph:
         self.insert_edge(edge)
         return edge
 
-    def insert_edge(self, edge: Edge, index: int | None = None) -> None:
-        """Insert an edge without the connect rules (undo, loading); ends must exist."""
+    def insert_edge(self, edge: Edge, index: int | None = None, *, known_new: bool = False) -> None:
+        """Insert an edge without the connect rules (undo, loading); ends must exist.
+
+        ``known_new`` skips the duplicate scan when the caller has already ruled duplicates
+        out (loading checks them with a set, which keeps opening large graphs linear)."""
         for end in (edge.src, edge.dst):
             if end not in self.nodes:
                 raise GraphError(f"edge {edge.src} → {edge.dst} refers to a missing node {end}")
-        if edge in self.edges:
+        if not known_new and edge in self.edges:
             raise GraphError("this edge already exists")
         self.edges.insert(len(self.edges) if index is None else index, edge)
         self.events.emit("edge_added", edge=edge)
@@ -333,10 +336,14 @@ class Graph:
             graph.groups[group["id"]] = group["label"]
         for raw in _list(data, "nodes"):
             graph.insert_node(_node_from_dict(raw, graph))
+        seen: set[Edge] = set()
         for raw in _list(data, "edges"):
             _require(raw, {"src": str, "dst": str, "src_port": str, "dst_port": str}, "edge")
             edge = Edge(raw["src"], raw["dst"], raw["src_port"], raw["dst_port"])
-            graph.insert_edge(edge)
+            if edge in seen:
+                raise GraphError("this edge already exists")
+            seen.add(edge)
+            graph.insert_edge(edge, known_new=True)
             _check_edge_ports(graph, edge)
         return graph
 
