@@ -30,15 +30,26 @@ def restore_network(project, run, device: str | torch.device = "cpu") -> Modular
     if not run.paths:
         raise RestoreError(f"run {run.id} trained no task, so there is no model to use")
     tasks = project.tasks
-    settings = run.settings
-    strategy = STRATEGIES.get(settings.get("strategy", run.strategy))
-    class_incremental = settings.get("scenario") == "class"
-    shared_head = len(union_classes(tasks)) if class_incremental and strategy and not strategy.path_based else None
-    graph = run.trained_graph(project.graph)
-    net = ModularNetwork(graph, tasks[0].sample_shape, [t.num_classes for t in tasks], shared_head)
+    return build_network(
+        run.trained_graph(project.graph), tasks[0].sample_shape, [t.num_classes for t in tasks],
+        strategy=run.settings.get("strategy", run.strategy), scenario=run.settings.get("scenario"),
+        union_size=len(union_classes(tasks)), paths=run.paths, weights=run.weights, device=device,
+    )
+
+
+def build_network(
+    graph, input_shape, task_classes, *, strategy: str, scenario: str | None, union_size: int,
+    paths: list[dict[str, int]], weights: dict[str, np.ndarray], device: str | torch.device = "cpu",
+) -> ModularNetwork:
+    """A frozen, eval-mode network from plain parts: what a run stores, or an exported description
+    holds (``modstudio.learn.export`` rebuilds models without the project archive through this)."""
+    known = STRATEGIES.get(strategy)
+    class_incremental = scenario == "class"
+    shared_head = union_size if class_incremental and known and not known.path_based else None
+    net = ModularNetwork(graph, input_shape, task_classes, shared_head)
 
     by_instance: dict[tuple[str, int], dict[str, np.ndarray]] = defaultdict(dict)
-    for key, array in run.weights.items():
+    for key, array in weights.items():
         match = _BANK_KEY.fullmatch(key)
         if match:
             by_instance[(match[1], int(match[2]))][match[3]] = array
@@ -48,16 +59,16 @@ def restore_network(project, run, device: str | torch.device = "cpu") -> Modular
         else:
             while len(net.instances(node_id)) < count:
                 net.grow(node_id)
-    net.paths = [dict(path) for path in run.paths]
+    net.paths = [dict(path) for path in paths]
     net._resolved.clear()
-    if strategy is not None and strategy.name == "progressive":
+    if known is not None and known.name == "progressive":
         for task in range(len(net.paths)):
             net.add_laterals(task)
     for (node_id, index), state in by_instance.items():
         net.instances(node_id)[index].load_state_dict(_tensors(state), strict=True)
-    _load_prefixed(net.laterals, run.weights, "extra/laterals/")
+    _load_prefixed(net.laterals, weights, "extra/laterals/")
     if net.shared_head is not None:
-        _load_prefixed(net.shared_head, run.weights, "extra/shared_head/")
+        _load_prefixed(net.shared_head, weights, "extra/shared_head/")
     for p in net.parameters():
         p.requires_grad_(False)
     return net.to(device).eval()

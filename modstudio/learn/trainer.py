@@ -183,6 +183,7 @@ class Trainer:
         started = time.monotonic()
         record = self.run_record
         self.current_task = task
+        self._epochs_done = 0
         self.emit(ev.TaskStarted(task, self.tasks[task].name, len(self.data[task].train_x)))
         self.strategy.begin_task(task)
         self.strategy.fit_task(task)
@@ -217,13 +218,14 @@ class Trainer:
         for module in (overrides or {}).values():
             module.train()
         self.net.train()
+        self._begin_fit(task, params, overrides)
         for epoch in range(epochs):
             order = torch.randperm(n, generator=self.generator).to(self.device)
             total = torch.zeros((), device=self.device)
             for b in range(n_batches):
                 self._checkpoint()
                 index = order[b * batch:(b + 1) * batch]
-                loss = self._loss(task, x[index], y[index], None if ids is None else ids[index], overrides)
+                loss = self._batch_loss(task, x, y, ids, index, overrides)
                 if not torch.isfinite(loss):
                     raise TrainingError(
                         f"the loss became {loss.item()} in task {task + 1}, epoch {epoch + 1}, batch {b + 1}: "
@@ -235,14 +237,53 @@ class Trainer:
                 total += loss.detach() * len(index)
                 self._samples += len(index)
                 self._maybe_progress(task, epoch, epochs, (b + 1) / n_batches, loss, phase)
+            self._end_epoch(task, overrides)
+            self._epochs_done += 1
             mean_loss = float(total / n)
             if phase == "train":
                 accuracies = self.evaluate_all()
-                fraction = self._fraction(task, epoch + 1, epochs, 0.0)
+                fraction = self._fraction(task, 0.0)
                 self.run_record.curves.append(
                     {"task": task, "epoch": epoch, "fraction": fraction, "loss": mean_loss, "acc": accuracies}
                 )
                 self.emit(ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction))
+        self._end_fit()
+
+    # ------------------------------------------------------------------ hooks for several processes
+    # One process: the no-ops below. Under torchrun, modstudio.learn.distributed.DistributedTrainer
+    # overrides them (and only them) to shard batches and evaluation and to reduce across ranks.
+
+    rank, world_size = 0, 1
+    batch_global = 0  # samples in the current batch over all processes
+
+    def _begin_fit(self, task, params, overrides) -> None:
+        """Before the first batch of a ``fit`` (the set of trainable parameters is known here)."""
+
+    def _batch_loss(self, task, x, y, ids, index, overrides) -> torch.Tensor:
+        """The loss to back-propagate for the batch ``index``; its value is the whole batch's mean loss."""
+        self.batch_global = len(index)
+        return self._loss(task, x[index], y[index], None if ids is None else ids[index], overrides)
+
+    def _end_epoch(self, task, overrides) -> None:
+        """After an epoch's last batch, before its evaluation."""
+
+    def _end_fit(self) -> None:
+        """After a ``fit``'s last epoch."""
+
+    def _eval_range(self, n: int) -> tuple[int, int]:
+        """The part of an evaluation split this process scores."""
+        return 0, n
+
+    def _reduce_counts(self, *counts: int) -> tuple[int, ...]:
+        """Counts summed over processes."""
+        return counts
+
+    def share(self, items):
+        """This process's part of something every process drew identically (replay picks)."""
+        return items
+
+    def all_reduce_sum_(self, tensors) -> None:
+        """Sum tensors in place over processes (EWC's Fisher)."""
 
     def _loss(self, task, x, y, ids, overrides):
         if overrides:
@@ -270,15 +311,18 @@ class Trainer:
             return [net.features_and_logits(x, task)[:, seen]]
         return [net.features_and_logits(x, t) for t in range(task)]
 
-    def _fraction(self, task: int, epoch: int, epochs: int, within: float) -> float:
-        return (task + (epoch + within) / max(epochs, 1)) / len(self.tasks)
+    def _fraction(self, task: int, within: float) -> float:
+        """Share of the whole run done: epochs done in this task (searches included) over the
+        epochs the strategy plans for it, so the bar only moves forward."""
+        planned = max(self.strategy.planned_epochs(task), 1)
+        return (task + min((self._epochs_done + within) / planned, 1.0)) / len(self.tasks)
 
     def _maybe_progress(self, task, epoch, epochs, within, loss, phase) -> None:
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
-        fraction = self._fraction(task, epoch, epochs, within)
+        fraction = self._fraction(task, within)
         elapsed = max(now - self._started, 1e-9)
         rate = self._samples / elapsed
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
@@ -316,12 +360,14 @@ class Trainer:
         data = self.data[task]
         x, y = (data.val_x, data.val_y) if split == "val" else (data.test_x, data.test_y)
         correct = inferred = 0
-        for start in range(0, len(x), EVAL_BATCH):
-            xb, yb = x[start:start + EVAL_BATCH], y[start:start + EVAL_BATCH]
+        lo, hi = self._eval_range(len(x))
+        for start in range(lo, hi, EVAL_BATCH):
+            xb, yb = x[start:min(start + EVAL_BATCH, hi)], y[start:min(start + EVAL_BATCH, hi)]
             predicted, chosen = self._predict(xb, task, overrides)
             correct += int((predicted == self._target(task, yb)).sum())
             if chosen is not None:
                 inferred += int((chosen == task).sum())
+        correct, inferred = self._reduce_counts(correct, inferred)
         if self.class_incremental and self.strategy.path_based and split == "test":
             self.task_inference[task] = inferred / max(len(x), 1)
         return correct / max(len(x), 1)

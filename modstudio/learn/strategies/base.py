@@ -63,6 +63,10 @@ class Strategy:
         """Train ``task`` for the configured epochs (expansion overrides this with its search)."""
         self.trainer.fit(task, self.trainer.settings.epochs)
 
+    def planned_epochs(self, task: int) -> int:
+        """Epochs ``fit_task`` will run for ``task`` (searches included): the progress bar's scale."""
+        return self.trainer.settings.epochs
+
     def train_set(self, task: int) -> TrainSet:
         """(x, labels, task ids or None when every sample belongs to ``task``)."""
         data = self.trainer.data[task]

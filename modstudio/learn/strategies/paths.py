@@ -51,6 +51,18 @@ class Expansion(Strategy):
     def begin_task(self, task: int) -> None:
         """Paths are decided by the search in ``fit_task``."""
 
+    def _search_epochs(self) -> int:
+        epochs = self.trainer.settings.epochs
+        return min(int(self.params["search_epochs"]) or max(epochs // 2, 1), epochs)
+
+    def planned_epochs(self, task: int) -> int:
+        epochs = self.trainer.settings.epochs
+        if task == 0:
+            return epochs
+        probes = task * int(self.params["probe_epochs"]) if task > 1 else 0
+        candidates = len(self.net.trainable_nodes) + 1
+        return probes + candidates * self._search_epochs() + epochs - self._search_epochs()
+
     def fit_task(self, task: int) -> None:
         net, trainer = self.net, self.trainer
         epochs = trainer.settings.epochs
@@ -66,7 +78,7 @@ class Expansion(Strategy):
         net.set_path(task, dict(net.paths[source]))
         head = net.instances(net.head_id)[task]
         head_init = copy.deepcopy(head.state_dict())
-        search_epochs = min(int(self.params["search_epochs"]) or max(epochs // 2, 1), epochs)
+        search_epochs = self._search_epochs()
         results = []
         for reused in range(depth, -1, -1):  # cheapest first: a stop mid-search keeps the cheapest
             overrides = self._candidate(source, reused)

@@ -69,13 +69,17 @@ class EWC(Strategy):
         was_training = self.net.training
         self.net.eval()
         batches = 0
+        trainer = self.trainer
         for start in range(0, n, batch):
+            batches += 1
+            if (batches - 1) % trainer.world_size != trainer.rank:
+                continue  # several processes: each takes every world_size-th batch; summed below
             self.net.zero_grad(set_to_none=True)
             self.trainer.classification_loss(task, x[start:start + batch], y[start:start + batch], None).backward()
             for k, p in shared.items():
                 if p.grad is not None:
                     fisher[k] += p.grad.detach().pow(2)
-            batches += 1
+        trainer.all_reduce_sum_(list(fisher.values()))
         self.net.zero_grad(set_to_none=True)
         self.net.train(was_training)
         gamma = self.params["gamma"]
@@ -104,8 +108,11 @@ class Replay(Strategy):
         loss = super().loss(task, x, y, task_ids)
         if not self.buffer:
             return loss
-        size = int(self.params["replay_batch"]) or len(x)
+        size = int(self.params["replay_batch"]) or self.trainer.batch_global or len(x)
         picks = torch.randint(len(self.buffer), (min(size, len(self.buffer)),), generator=self.generator).tolist()
+        picks = self.trainer.share(picks)  # every process draws the same picks and replays its part
+        if not picks:
+            return loss
         by_task: dict[int, list[int]] = {}
         for pick in picks:
             t, i = self.buffer[pick]

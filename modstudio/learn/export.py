@@ -1,0 +1,142 @@
+"""``ms.export`` and ``ms.load_model``: trained models as standard files, usable without the studio.
+
+This module only decides *what* to export (which run, which tasks, which format) and says why
+when it cannot; ``export_models`` makes the module to trace, ``export_formats`` and
+``export_bundle`` write the files. Tasks and runs are 0-based indexes everywhere (API, CLI,
+the model's ``task`` input, metadata), as ``project.tasks[k]`` and ``project.runs[k]`` are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from modstudio.learn.export_bundle import load_model, write_safetensors
+from modstudio.learn.export_formats import WRITERS, ExportError
+from modstudio.learn.export_meta import describe
+from modstudio.learn.export_models import AllTasksModel, TaskModel, io_names
+
+__all__ = ["FORMATS", "ExportError", "Exported", "export", "load_model"]
+
+FORMATS = {"onnx": ".onnx", "torchscript": ".pt", "pt2": ".pt2", "safetensors": ".safetensors"}
+_SUFFIXES = {".onnx": "onnx", ".pt": "torchscript", ".ts": "torchscript", ".torchscript": "torchscript",
+             ".pt2": "pt2", ".safetensors": "safetensors"}
+
+
+@dataclass
+class Exported:
+    """What ``export`` wrote: the files, the format, the run and tasks inside, their metadata."""
+
+    format: str
+    paths: list[Path]
+    run_id: str
+    tasks: list[int]
+    metadata: dict = field(repr=False)
+
+
+def export(project, path, format: str | None = None, task: int | str | None = None,
+           all_tasks: bool = False, run: int | str | None = None) -> Exported:
+    """Write ``run``'s trained model (default: the last run with weights) to ``path``.
+
+    ``format`` defaults from the suffix (.onnx, .pt/.ts TorchScript, .pt2, .safetensors).
+    Traced formats hold one task (``task``: index or name) or, with ``all_tasks``, every trained
+    task behind a task-index input; safetensors always holds the whole run.
+    """
+    path = Path(path)
+    fmt = _format(path, format)
+    chosen = _run(project, run)
+    trained = len(chosen.paths)
+    if task is not None and all_tasks:
+        raise ExportError("give a task or all_tasks, not both")
+    from modstudio.learn.restore import RestoreError, restore_network
+
+    try:
+        net = restore_network(project, chosen)
+    except RestoreError as exc:
+        raise ExportError(str(exc)) from None
+    shared = net.shared_head is not None
+    if fmt == "safetensors":
+        if task is not None:
+            raise ExportError("a safetensors export holds every task of the run; leave out the task")
+        meta = describe(project, chosen, None, shared_head=shared, inputs=["x", "task"], outputs=["logits"])
+        return Exported(fmt, write_safetensors(project, chosen, path, meta), chosen.id, list(range(trained)), meta)
+
+    index = _task(project, chosen, task)
+    if index is None and not all_tasks and trained > 1 and not shared:
+        raise ExportError(
+            f"run {chosen.id[:8]} trained {trained} tasks: choose one (task=K, CLI --task K, 0–{trained - 1}) "
+            "or export them all (all_tasks=True, CLI --all-tasks)"
+        )
+    if all_tasks and not shared and trained > 1:
+        model, tasks = AllTasksModel(net, trained), list(range(trained))
+    else:
+        # One task; a shared head gives the same answer for every task, so it is one model.
+        index = trained - 1 if index is None else index
+        model, tasks = TaskModel(net, index), (list(range(trained)) if all_tasks else [index])
+    inputs, outputs = io_names(model)
+    meta = describe(project, chosen, tasks, shared_head=shared, inputs=inputs, outputs=outputs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    WRITERS[fmt](model.eval(), project.tasks[0].sample_shape, path, meta)
+    return Exported(fmt, [path], chosen.id, tasks, meta)
+
+
+def _format(path: Path, format: str | None) -> str:
+    if format is not None:
+        if format not in FORMATS:
+            raise ExportError(f"unknown export format {format!r}; use {', '.join(FORMATS)}")
+        return format
+    try:
+        return _SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise ExportError(
+            f"cannot tell the format from {path.name!r}: name it .onnx, .pt (TorchScript), .pt2 or "
+            ".safetensors, or give the format"
+        ) from None
+
+
+def _run(project, run: int | str | None):
+    """The run asked for: an id (or a unique prefix of one), an index, or the last with weights."""
+    runs = project.runs
+    if not runs:
+        raise ExportError(f"project {project.name!r} has no training runs: train it first (modstudio train PROJECT)")
+    if run is None:
+        for candidate in reversed(runs):
+            if candidate.weights and candidate.paths:
+                return candidate
+        last = runs[-1]
+        why = f"failed: {last.message}" if last.status == "failed" else f"is {last.status}, without weights"
+        raise ExportError(f"no run of project {project.name!r} has trained weights (the last run {why})")
+    if isinstance(run, int) and not isinstance(run, bool):
+        if -len(runs) <= run < len(runs):
+            return runs[run]
+    elif isinstance(run, str):
+        exact = [r for r in runs if r.id == run]
+        if exact:
+            return exact[0]
+        if run.lstrip("-").isdigit() and -len(runs) <= int(run) < len(runs):
+            return runs[int(run)]
+        prefixed = [r for r in runs if r.id.startswith(run)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+    listing = ", ".join(f"{i} ({r.id[:8]}, {r.strategy}, {r.status})" for i, r in enumerate(runs))
+    raise ExportError(f"no run {run!r} in project {project.name!r}; runs: {listing}")
+
+
+def _task(project, run, task: int | str | None) -> int | None:
+    """A trained task's index from an index or a name (None stays None)."""
+    if task is None:
+        return None
+    trained = len(run.paths)
+    names = [t.name for t in project.tasks[:trained]]
+    if isinstance(task, str) and not task.lstrip("-").isdigit():
+        if task in names:
+            return names.index(task)
+    else:
+        try:
+            index = int(task)
+        except (TypeError, ValueError):
+            index = -1
+        if 0 <= index < trained and not isinstance(task, bool):
+            return index
+    listing = ", ".join(f"{i} {n!r}" for i, n in enumerate(names))
+    raise ExportError(f"no task {task!r} in run {run.id[:8]}: it trained tasks {listing}")

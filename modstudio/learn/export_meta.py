@@ -1,0 +1,54 @@
+"""What an exported file says about itself: where it came from and how to feed it.
+
+One JSON-able dict, written into every format (ONNX ``metadata_props``, TorchScript and pt2
+extra files, the safetensors header and its JSON description), so a deployed model can be
+traced back to its project and run, and its outputs named without the studio.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from modstudio import __version__
+from modstudio.data import union_classes
+
+META_KEY = "modstudio"  # the ONNX metadata key, the safetensors header key
+META_FILE = "modstudio.json"  # the extra file in TorchScript and pt2 archives
+FORMAT_VERSION = 1
+
+
+def describe(project, run, tasks: Sequence[int] | None, *, shared_head: bool, inputs, outputs) -> dict:
+    """The metadata of an export of ``tasks`` (None: every trained task, one model per call)."""
+    trained = len(run.paths)
+    exported = list(range(trained)) if tasks is None else list(tasks)
+    x = np.concatenate([t.train.x.reshape(len(t.train.x), -1) for t in project.tasks[:trained]])
+    union = union_classes(project.tasks)
+    names = {c: n for t in project.tasks for c, n in zip(t.classes, t.class_names)}
+    return {
+        "format": "modstudio-export",
+        "format_version": FORMAT_VERSION,
+        "modstudio_version": __version__,
+        "project": project.name,
+        "run_id": run.id,
+        "run_started": run.started,
+        "strategy": run.settings.get("strategy", run.strategy),
+        "scenario": run.settings.get("scenario", "task"),
+        "input": {
+            "shape": list(project.tasks[0].sample_shape),  # per sample; the batch dimension comes first
+            "dtype": "float32",
+            # The trainer feeds the raw values: apply nothing, just keep inputs in this range.
+            "normalization": "none",
+            "value_range": [float(x.min()), float(x.max())],
+        },
+        "inputs": list(inputs),
+        "outputs": list(outputs),
+        "tasks": [
+            {"index": i, "name": t.name, "classes": list(t.classes), "class_names": list(t.class_names)}
+            for i, t in enumerate(project.tasks[:trained])
+        ],
+        "exported_tasks": exported,
+        # A shared head answers over every class of the sequence, in this order.
+        "shared_head": {"classes": union, "class_names": [names[c] for c in union]} if shared_head else None,
+    }
