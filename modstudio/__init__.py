@@ -22,6 +22,8 @@ _LAZY = {
     "Project": ("modstudio.project", "Project"),
     "load_project": ("modstudio.project", "load_project"),
     "ProjectFileError": ("modstudio.project", "ProjectFileError"),
+    "export": ("modstudio.learn.export", "export"),
+    "load_model": ("modstudio.learn.export", "load_model"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -93,6 +93,18 @@ def bench_canvas(n_nodes: int) -> dict[str, Any]:
     return run(n_nodes=n_nodes)
 
 
+def bench_startup(runs: int) -> dict[str, Any]:
+    from modstudio.gui.bench import bench_startup as run
+
+    return run(runs=runs)
+
+
+def bench_gui_training(seconds: float) -> dict[str, Any]:
+    from modstudio.gui.training.bench import bench_responsiveness
+
+    return bench_responsiveness(seconds=seconds)
+
+
 def _section(fn: Callable[[], dict]) -> dict:
     try:
         return fn()
@@ -109,6 +121,8 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
         "engine": _section(lambda: bench_engine(epochs=2 if quick else 10, repeats=1 if quick else 3)),
         "project_file": _section(lambda: bench_project_file(5 if quick else 100)),
         "canvas": _section(lambda: bench_canvas(100 if quick else 1000)),
+        "gui_training": _section(lambda: bench_gui_training(3 if quick else 10)),
+        "startup": _section(lambda: bench_startup(runs=2 if quick else 5)),
     }
 
 

@@ -53,6 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("project", metavar="PROJECT")
     info.add_argument("--json", action="store_true")
 
+    export = sub.add_parser("export", help="write a trained model to ONNX, TorchScript, .pt2 or safetensors")
+    export.add_argument("project", metavar="PROJECT")
+    export.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="the file to write; its suffix names the format (.onnx, .pt, .pt2, .safetensors)")
+    export.add_argument("--format", choices=("onnx", "torchscript", "pt2", "safetensors"))
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--task", metavar="K", help="the task to export: its index (0-based) or name")
+    which.add_argument("--all-tasks", action="store_true", help="every trained task, the task index as an input")
+    export.add_argument("--run", metavar="R", help="a run id (or its start) or index, 0-based (default: the last "
+                        "run with weights)")
+
     bench = sub.add_parser("bench", help="speed figures of this machine, as ratios against plain PyTorch")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="smaller workloads (for tests)")
@@ -136,9 +147,7 @@ def run_json(run) -> dict:
 
 
 def cmd_train(args) -> int:
-    from modstudio.learn.api import train
-    from modstudio.learn.strategies import StrategyError
-    from modstudio.progress import ProgressPrinter
+    from modstudio.learn.distributed import DistributedError, start_session
 
     project = _load(args.project)
     overrides = {"strategy": args.strategy, "epochs": args.epochs, "device": args.device, "seed": args.seed,
@@ -148,24 +157,50 @@ def cmd_train(args) -> int:
         overrides["strategy_params"] = _strategy_params(args.param)
     elif args.strategy and args.strategy != project.settings.strategy:
         overrides["strategy_params"] = {}  # the stored params belong to another strategy
-    printer = ProgressPrinter(sys.stderr)
+    try:  # under torchrun: join the process group (docs/cluster.md); None when started alone
+        session = start_session(args.device or project.settings.device)
+    except DistributedError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        return _train_and_save(args, project, overrides, session)
+    finally:
+        if session is not None:
+            session.close()  # rank 0 has saved by now; the other ranks wait for it here
+
+
+def _train_and_save(args, project, overrides, session) -> int:
+    from modstudio.learn.api import train
+    from modstudio.learn.strategies import StrategyError
+    from modstudio.progress import ProgressPrinter
+
+    main_rank = session is None or session.is_main  # only rank 0 prints and writes the project
+    printer = ProgressPrinter(sys.stderr) if main_rank else None
     handle = {}
 
     def on_interrupt(signum, frame):
         trainer = handle.get("trainer")
         if trainer is not None:
-            print("\nstopping after this batch… (Ctrl-C again to quit at once)", file=sys.stderr)
+            if main_rank:
+                print("\nstopping after this batch…" + (" (Ctrl-C again to quit at once)" if session is None else ""),
+                      file=sys.stderr)
             trainer.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if session is None:  # torchrun passes a Ctrl-C on to every rank a second time: keep stopping
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
+    if session is not None:  # scancel, the time limit, torchrun stopping the group: stop at the same
+        signal.signal(signal.SIGTERM, on_interrupt)  # batch on every rank, and let rank 0 save (until exit)
     try:
-        result = train(project, callbacks=[printer], trainer_ready=lambda t: handle.update(trainer=t), **overrides)
+        result = (train if session is None else session.train)(
+            project, callbacks=[printer] if printer else [], trainer_ready=lambda t: handle.update(trainer=t),
+            **overrides)
     except StrategyError as exc:
         raise CommandError(str(exc)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
     run = result.run
+    if not main_rank:
+        return {"finished": 0, "stopped": 130, "failed": 1}[run.status]
     if args.no_weights:
         run.weights = None
     out = Path(args.output or args.project)
@@ -220,6 +255,20 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from modstudio.learn.export import ExportError, export
+
+    project = _load(args.project)
+    try:
+        done = export(project, args.output, format=args.format, task=args.task, all_tasks=args.all_tasks,
+                      run=args.run)
+    except ExportError as exc:
+        raise CommandError(str(exc)) from None
+    tasks = "all tasks" if len(done.tasks) > 1 else f"task {done.tasks[0]}"
+    print(f"wrote {', '.join(map(str, done.paths))}: {done.format}, {tasks} of run {done.run_id[:8]}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from modstudio.bench import format_report, run_bench
 
@@ -228,7 +277,8 @@ def cmd_bench(args) -> int:
     return 0
 
 
-COMMANDS = {"examples": cmd_examples, "new": cmd_new, "train": cmd_train, "info": cmd_info, "bench": cmd_bench}
+COMMANDS = {"examples": cmd_examples, "new": cmd_new, "train": cmd_train, "info": cmd_info, "bench": cmd_bench,
+            "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

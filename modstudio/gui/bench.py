@@ -98,6 +98,54 @@ def bench_canvas(n_nodes: int = 1000, frames: int = 20) -> dict:
     return result
 
 
+def bench_startup(runs: int = 5, timeout: float = 120.0) -> dict:
+    """Seconds from spawning ``python -m modstudio`` to its window shown, offscreen, on a first run
+    (no settings, so the welcome page shows): the median of ``runs`` launches after one warm-up.
+
+    The warm-up may write the bytecode cache (as ``pip install`` does at install time), so the
+    median is what a user sees on an installed studio; it is reported separately too. Each child
+    prints when its window is exposed (``MODSTUDIO_SMOKE_TEST``, see ``modstudio.gui.app``).
+    """
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from modstudio.gui.app import SMOKE_ENV, SMOKE_PREFIX
+
+    with tempfile.TemporaryDirectory(prefix="modstudio-startup-") as tmp:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update({SMOKE_ENV: "1", "QT_QPA_PLATFORM": "offscreen"})
+        for name in ("CONFIG", "DATA", "LOG", "CACHE"):
+            env[f"MODSTUDIO_{name}_DIR"] = str(Path(tmp) / name.lower())
+
+        def launch() -> tuple[float, dict]:
+            start = time.time()
+            done = subprocess.run([sys.executable, "-m", "modstudio"], env=env, capture_output=True, text=True,
+                                  timeout=timeout)
+            line = next((ln for ln in done.stdout.splitlines() if ln.startswith(SMOKE_PREFIX)), None)
+            if done.returncode != 0 or line is None:
+                raise RuntimeError(f"the studio did not start (exit {done.returncode}): {done.stderr[-500:]}")
+            fields = dict(part.split("=", 1) for part in line.split()[1:])
+            return float(fields["window_shown"]) - start, fields
+
+        first, _ = launch()
+        times, fields = [], {}
+        for _ in range(max(1, runs)):
+            seconds, fields = launch()
+            times.append(seconds)
+    median = statistics.median(times)
+    return {
+        "runs": len(times),
+        "window_shown_median_s": round(median, 3),
+        "window_shown_min_s": round(min(times), 3),
+        "first_launch_s": round(first, 3),
+        "torch_imported_at_start": fields.get("torch_loaded") == "1",
+        "goal": "window_shown_median_s < 1.5",
+    }
+
+
 if __name__ == "__main__":  # pragma: no cover
     import json
 

@@ -74,3 +74,44 @@ def ask_recover(parent: QWidget, copies: list) -> object | None:
 
 def exec_dialog(dialog: QDialog) -> bool:
     return dialog.exec() == QDialog.DialogCode.Accepted
+
+
+def show_crash(parent: QWidget, summary: str, details: str, recovery_path=None) -> str:
+    """The unhandled-exception dialog (modstudio.gui.crash): 'continue' or 'quit'."""
+    from modstudio.gui.crash import CrashDialog
+
+    dialog = CrashDialog(summary, details, recovery_path, parent)
+    dialog.exec()
+    return "quit" if dialog.quit_requested else "continue"
+
+
+def ask_stop_run(parent: QWidget) -> bool:
+    """Closing while a run trains: True to stop it (its results so far are kept) and close."""
+    box = QMessageBox(QMessageBox.Icon.Question, "A run is training",
+                      "Stop the training run and close?", parent=parent)
+    box.setInformativeText("The tasks trained so far are kept in the project as a stopped run.")
+    stop = box.addButton("Stop and Close", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Keep Training", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is stop
+
+
+def show_run_error(parent: QWidget, title: str, text: str, details: str = "") -> None:
+    """A failed run: the reason, and the log and traceback under "Show Details"."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setInformativeText("The tasks trained before the failure are kept in the project.")
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def ask_save_file(parent: QWidget, title: str, suggested: str, filters: str) -> str | None:
+    """A path to write (plots, metrics); the first filter's suffix is added when none is given."""
+    import re
+
+    path, chosen = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    if path and "." not in path.rsplit("/", 1)[-1]:
+        match = re.search(r"\*(\.\w+)", chosen or filters)
+        if match:
+            path += match.group(1)
+    return path or None

@@ -37,6 +37,7 @@ class Document(QObject):
         self.report: CheckReport | None = None
         self._unsubscribe = None
         self._dirty_check = False
+        self.locked: str | None = None  # why edits are refused right now (a run is training), or None
         self.set_project(project, path)
 
     # ------------------------------------------------------------------ project
@@ -72,6 +73,9 @@ class Document(QObject):
 
     def push(self, command: Command, merge_key: object | None = None) -> str | None:
         """Apply one user edit as an undo step; returns the refusal's reason, shown in the status bar."""
+        if self.locked:
+            self.message.emit(self.locked)
+            return self.locked
         if isinstance(command, TaskCommand):
             error = undo.push(self.undo_stack, command, self.project, self._after_tasks_edit)
         elif isinstance(command, SetProjectField):

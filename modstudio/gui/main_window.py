@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget, QInputDia
                                QMessageBox, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout)
 
 from modstudio import __version__
-from modstudio.gui import dialogs, settings
+from modstudio.gui import dialogs, settings, theme, welcome
 from modstudio.gui.canvas.editing import CanvasEditor
 from modstudio.gui.canvas.scene import GraphScene
 from modstudio.gui.canvas.view import CanvasView
@@ -23,13 +23,14 @@ from modstudio.gui.icons import app_icon
 from modstudio.gui.inspector import Inspector
 from modstudio.gui.palette import Palette
 from modstudio.gui.tasks_panel import TasksPanel
+from modstudio.gui.training.controller import TrainingController
 
 STATE_VERSION = 1
 DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".npz", ".npy", ".idx", ".gz", ".ubyte"}
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project=None, path: str | Path | None = None) -> None:
+    def __init__(self, project=None, path: str | Path | None = None, show_welcome: bool = False) -> None:
         super().__init__()
         if project is None:
             from modstudio.project import Project
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.editor = CanvasEditor(self.document, self.scene, self.view)
         self.setCentralWidget(self.view)
         self.files = ProjectFiles(self)
+        self._exporter = None  # File → Export, created on first use
 
         self.palette = Palette()
         self.inspector = Inspector(self.document, self.scene)
@@ -63,6 +65,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
+        self.training = TrainingController(self)  # Run menu, Training dock, background runs
 
         self.palette.kind_activated.connect(self._on_palette_kind_activated)
         self.view.kind_dropped.connect(self._on_view_kind_dropped)
@@ -77,9 +80,12 @@ class MainWindow(QMainWindow):
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.undo_stack.indexChanged.connect(self._update_actions)
 
+        welcome.install(self)  # the welcome page, in a stack with the canvas
         self.resize(1440, 900)
         self._restore_layout()
         self.after_project_replaced()
+        if show_welcome:
+            welcome.show(self)
 
     # ------------------------------------------------------------------ building
 
@@ -150,6 +156,10 @@ class MainWindow(QMainWindow):
                                              "List the keyboard shortcuts")
         self.about_action = self._action("&About ModStudio", self.show_about, None, "About ModStudio")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.guide_action = self._action("How Continual Learning &Works", self.show_guide, None,
+                                         "What tasks, forgetting, the strategies and the metrics are")
+        self.welcome_action = self._action("&Welcome Page", lambda: welcome.show(self), None,
+                                           "New, open, recent projects and the examples")
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
@@ -184,9 +194,11 @@ class MainWindow(QMainWindow):
         for dock in (self.palette_dock, self.inspector_dock, self.tasks_dock):
             panels.addAction(dock.toggleViewAction())
         self.view_menu = view
+        theme.add_theme_menu(view.addMenu("&Theme"))
+        view.addAction(self.welcome_action)
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addActions([self.shortcuts_action, self.about_action])
+        help_menu.addActions([self.guide_action, self.shortcuts_action, self.about_action])
 
     def _make_toolbar(self) -> None:
         bar = QToolBar("Toolbar", self)
@@ -244,6 +256,9 @@ class MainWindow(QMainWindow):
         store.sync()
 
     def closeEvent(self, event) -> None:
+        if not self.training.confirm_close():  # a run is going: ask, stop it and join its thread
+            event.ignore()
+            return
         if not self.files.maybe_save():
             event.ignore()
             return
@@ -336,19 +351,22 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def export(self) -> None:
-        runs = [r for r in getattr(self.document.project, "runs", []) if getattr(r, "weights", None) is not None]
-        if not runs:
-            dialogs.show_info(self, "Nothing to export yet",
-                              "Export writes a trained model (ONNX, TorchScript or safetensors). Train the "
-                              "project first; its trained modules are then kept with the project.")
-            return
-        dialogs.show_info(self, "Export", "Export a trained model with:\n\n    modstudio export PROJECT -o FILE")
+        from modstudio.gui.exporting import ExportController
+
+        if self._exporter is None:
+            self._exporter = ExportController(self)
+        self._exporter.start()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About ModStudio",
                           f"<h3>ModStudio {__version__}</h3><p>Compose networks from modules, attach datasets as "
                           "a sequence of tasks, and learn them one after another without forgetting the "
                           "earlier ones.</p>")
+
+    def show_guide(self) -> None:
+        from modstudio.gui.help import show_guide
+
+        show_guide(self)
 
     def show_shortcuts(self) -> None:
         dialog = QDialog(self)

@@ -11,21 +11,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-CONFIG_ENV = "MODSTUDIO_CONFIG_DIR"
+from modstudio import paths
+
+CONFIG_ENV = paths.CONFIG_ENV
 MAX_RECENT = 10
 
 
 def config_dir() -> Path:
     """The per-user config folder (created on demand); the environment variable wins."""
-    override = os.environ.get(CONFIG_ENV)
-    if override:
-        path = Path(override).expanduser()
-    else:
-        import appdirs
-
-        path = Path(appdirs.user_config_dir("modstudio", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return paths.config_dir(create=True)
 
 
 def studio_settings() -> QSettings:

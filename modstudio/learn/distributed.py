@@ -26,15 +26,16 @@ Choices, and why (docs/cluster.md says the same for users):
 - **Batch-norm running statistics** are averaged over ranks after every epoch (each rank's batch
   statistics come from its own slice; SyncBatchNorm is CUDA-only and not used).
 - **After the run**, ranks report their outcome through the rendezvous store, not a collective, so
-  a rank that failed alone cannot hang the others: it leaves the process group, which makes the
-  others' pending collective fail; rank 0 then records which rank failed and why, saves, and tells
-  the others they may exit. The process group has a timeout (``MODSTUDIO_DIST_TIMEOUT``, seconds)
-  as the last resort.
+  a rank that failed alone cannot hang the others: it ends its process (after rank 0 saved, when
+  it is rank 0), which makes the others' pending collective fail at once; rank 0 records which
+  rank failed and why, saves, and tells the others they may exit. The process group's timeout
+  (``MODSTUDIO_DIST_TIMEOUT``, seconds) is the last resort.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -152,6 +153,8 @@ class Session:
         self.timeout_s = timeout_s
         self.store = None
         self.outcomes: dict[int, dict] = {}
+        self.runs = 0  # runs in this group so far: every rank trains the same sequence of runs
+        self.abandoned = False  # this rank failed alone: it ends its process in close()
 
     @property
     def is_main(self) -> bool:
@@ -162,7 +165,8 @@ class Session:
             torch.cuda.set_device(self.device)
         if not dist.is_initialized():
             try:
-                dist.init_process_group(self.backend, timeout=timedelta(seconds=self.timeout_s))
+                dist.init_process_group(self.backend, rank=self.rank, world_size=self.world_size,
+                                        timeout=timedelta(seconds=self.timeout_s))
             except Exception as exc:
                 raise DistributedError(f"cannot join the process group ({self.backend}): {exc}") from exc
         self.store = dist.distributed_c10d._get_default_store()
@@ -175,6 +179,7 @@ class Session:
         from modstudio.learn.metrics import summarize
 
         settings = settings_with(project, **overrides)
+        self.runs += 1
         requested = settings.device
         settings = dataclasses.replace(settings, device=str(self.device))
         trainer = DistributedTrainer(project.graph, project.tasks, settings, callbacks, session=self)
@@ -191,13 +196,18 @@ class Session:
         """Every rank posts its outcome to the store; rank 0 folds the others' into its run."""
         mine = {"status": run.status, "message": run.message, "peer_lost": trainer.lost_peer(run),
                 "digest": weights_digest(run.weights)}
-        self.store.set(f"{_KEY}/end/{self.rank}", json.dumps(mine))
-        keys = [f"{_KEY}/end/{r}" for r in range(self.world_size)]
+        prefix = f"{_KEY}/{self.runs}/end"
+        self.store.set(f"{prefix}/{self.rank}", json.dumps(mine))
+        keys = [f"{prefix}/{r}" for r in range(self.world_size)]
         if run.status == "failed" and not self._wait(keys, FAILED_WAIT_S):
-            # Failed alone while the others wait inside a collective: leaving the group makes that
-            # collective fail for them (gloo at once; NCCL at its timeout), so nobody hangs.
-            self.leave()
-        self._wait(keys, self.timeout_s)
+            # Failed alone while the others wait inside a collective. Only this process ending
+            # releases them at once (its connections close; a destroyed group is not freed while
+            # DDP's reducer lives): rank 0 first saves the run, in close(); the others go now.
+            self.abandoned = True
+            if not self.is_main:
+                _exit_now(f"rank {self.rank} of {self.world_size} failed: {run.message}")
+        else:
+            self._wait(keys, self.timeout_s)
         self.outcomes = {r: json.loads(self.store.get(k)) for r, k in enumerate(keys) if self.store.check([k])}
         if self.is_main:
             merge_outcomes(run, self.outcomes, self.world_size, self.backend)
@@ -219,9 +229,13 @@ class Session:
                 dist.destroy_process_group()
             except Exception:  # already broken: nothing left to release
                 pass
+            gc.collect()  # release what we can now (run objects hold DDP wrappers, which hold the group)
 
     def close(self) -> None:
-        """Rank 0 (after saving): tell the others they may exit. Others: wait for that, bounded."""
+        """Rank 0 (after saving): tell the others they may exit. Others: wait for that, bounded.
+        A rank 0 that failed alone ends its process here, which releases the others."""
+        if self.abandoned:
+            _exit_now(f"rank {self.rank} of {self.world_size} failed; the other ranks stop now")
         key = f"{_KEY}/saved"
         if self.store is not None:
             try:
@@ -232,6 +246,15 @@ class Session:
             except Exception:  # the store went with rank 0 or the launcher: nothing to wait for
                 pass
         self.leave()
+
+
+def _exit_now(message: str) -> None:
+    import sys
+
+    print(f"modstudio: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
 
 
 def merge_outcomes(run, outcomes: dict[int, dict], world_size: int, backend: str) -> None:
@@ -247,7 +270,7 @@ def merge_outcomes(run, outcomes: dict[int, dict], world_size: int, backend: str
             run.message = f"rank {rank} of {world_size} failed: {outcome['message']}"
     elif failed and own.get("peer_lost") and not causes:
         run.message = f"lost contact with another rank: {run.message}"
-    if missing:
+    if missing and not (run.status == "failed" and not own.get("peer_lost")):
         run.status = "failed"
         run.message = (run.message + "; " if run.message else "") + (
             f"rank(s) {', '.join(map(str, missing))} did not report back (killed, or past the "
@@ -333,7 +356,7 @@ class DistributedTrainer(Trainer):
         device_ids = [self.device.index] if self.device.type == "cuda" else None
         self._ddp = self._collective(
             DistributedDataParallel, _Parameters(params), device_ids=device_ids,
-            find_unused_parameters=True, broadcast_buffers=False,
+            find_unused_parameters=True,  # the wrapper holds no buffers: batch norm is averaged per epoch
         )
         self._fit_modules = self._trained_modules(task, overrides)
 
@@ -419,8 +442,7 @@ def project_digest(graph, tasks, settings) -> str:
     digest.update(json.dumps(graph.to_dict(), sort_keys=True, default=str).encode())
     for task in tasks:
         digest.update(task.name.encode())
-        for split in (task.train, task.val, task.test):
-            digest.update(split.fingerprint.encode())
+        digest.update(task.fingerprint.encode())
     agreed = {k: v for k, v in dataclasses.asdict(settings).items() if k != "device"}  # cuda:LOCAL_RANK differs
     digest.update(json.dumps(agreed, sort_keys=True, default=str).encode())
     return digest.hexdigest()

@@ -10,6 +10,7 @@ import contextlib
 import importlib
 import io
 import json
+import logging
 import warnings
 from pathlib import Path
 
@@ -45,10 +46,16 @@ def require(*modules: str, extra: str, purpose: str):
 @contextlib.contextmanager
 def _quiet_exporter():
     """Exporters print progress and warn about their own deprecations; none of it is the user's."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        yield
+    logger = logging.getLogger("torch.onnx")  # "torchvision is not installed, skipping …"
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _dynamic_batch(example: tuple[torch.Tensor, ...]) -> tuple[dict[int, Dim], ...]:

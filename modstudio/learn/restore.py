@@ -53,7 +53,7 @@ def build_network(
         match = _BANK_KEY.fullmatch(key)
         if match:
             by_instance[(match[1], int(match[2]))][match[3]] = array
-    for node_id, count in _instance_counts(by_instance).items():
+    for node_id, count in _instance_counts([*by_instance, *_path_instances(paths)]).items():
         if node_id == net.head_id:
             net.add_head(count - 1)
         else:
@@ -74,9 +74,14 @@ def build_network(
     return net.to(device).eval()
 
 
-def _instance_counts(by_instance) -> dict[str, int]:
+def _path_instances(paths: list[dict[str, int]]) -> list[tuple[str, int]]:
+    """Instances the paths use: stateless nodes (pooling, activations) have no weights to count."""
+    return [(node_id, index) for path in paths for node_id, index in path.items()]
+
+
+def _instance_counts(instances) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for node_id, index in by_instance:
+    for node_id, index in instances:
         counts[node_id] = max(counts.get(node_id, 0), index + 1)
     return counts
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import appdirs
-
+from modstudio import paths
 from modstudio.project.atomic import atomic_write
 from modstudio.project.model import Project, now_iso
 from modstudio.project.saving import save_project
@@ -24,8 +22,7 @@ SUFFIX = ".modstudio"
 
 
 def data_dir() -> Path:
-    override = os.environ.get("MODSTUDIO_DATA_DIR")
-    return Path(override) if override else Path(appdirs.user_data_dir("ModStudio"))
+    return paths.data_dir(create=False)
 
 
 def recovery_dir() -> Path:

@@ -81,19 +81,18 @@ def test_ctrl_c_keeps_a_valid_project_with_the_partial_run(tmp_path):
     path = tmp_path / "p.modstudio"
     assert run_cli("new", str(path), "--example", "permuted-digits").returncode == 0
     process = subprocess.Popen(
-        [sys.executable, "-m", "modstudio", "train", str(path), "--strategy", "finetune", "--epochs", "200"],
+        [sys.executable, "-m", "modstudio", "train", str(path), "--strategy", "finetune", "--epochs", "20"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until training has really started
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # interrupt once the first task is done: mid-run, whatever the load
         line = process.stderr.readline()
-        if "training 5 tasks" in line:
+        if "task 1/5 done" in line or not line:
             break
-    time.sleep(1.5)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "stopped" in stdout
     run = ms.load_project(path).runs[-1]
-    assert run.status == "stopped" and run.curves and len(run.acc_matrix) < 6
+    assert run.status == "stopped" and len(run.curves) >= 20 and 2 <= len(run.acc_matrix) < 6
     assert os.path.exists(str(path) + "~")  # the previous version was kept as a backup

@@ -40,13 +40,15 @@ class DialogScript:
 def isolated_user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("MODSTUDIO_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("MODSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MODSTUDIO_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("MODSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
 def script(monkeypatch) -> DialogScript:
     s = DialogScript()
     for name in ("ask_open_project", "ask_save_project", "ask_data_path", "show_error", "show_info",
-                 "ask_save_changes", "ask_recover", "exec_dialog"):
+                 "ask_save_changes", "ask_recover", "exec_dialog", "show_crash"):
         monkeypatch.setattr(dialogs, name, s.make(name))
     return s
 

@@ -4,6 +4,7 @@ thousand of them build and scroll quickly."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -21,6 +22,18 @@ HEIGHT = HEADER + 2 * LINE + 10.0
 PORT_R = 6.0
 PORT_HIT = 12.0
 BADGE_R = 8.0
+PILL = 18.0  # height of an overlay badge under the card
+
+
+@dataclass(frozen=True)
+class NodeBadge:
+    """An overlay under a card (what a training run did with the module): a coloured pill with
+    ``text`` on the left and ``detail`` on the right, and the card outlined in the same colour."""
+
+    text: str
+    color: str = "#4e9af1"
+    detail: str = ""
+    tooltip: str = ""
 
 
 def _fonts() -> tuple[QFont, QFont]:
@@ -90,6 +103,7 @@ class NodeItem(QGraphicsItem):
         self._title_font, self._body_font = _fonts()
         self._lines: tuple[str, str] = ("", "")
         self._error: str | None = None
+        self.badge: NodeBadge | None = None
         self.sync(node, report)
 
     def type(self) -> int:  # noqa: A003 - Qt's name
@@ -149,6 +163,13 @@ class NodeItem(QGraphicsItem):
         self.setToolTip(tip)
         self.update()
 
+    def set_badge(self, badge: NodeBadge | None) -> None:
+        if badge == self.badge:
+            return
+        self.prepareGeometryChange()  # the pill sits below the card
+        self.badge = badge
+        self.update()
+
     @property
     def error(self) -> str | None:
         return self._error
@@ -191,7 +212,8 @@ class NodeItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         m = PORT_R + 2
-        return QRectF(-m, -BADGE_R / 2 - 1, WIDTH + 2 * m, HEIGHT + BADGE_R / 2 + 1 + m)
+        below = PILL + 6 if self.badge is not None else 0.0
+        return QRectF(-m, -BADGE_R / 2 - 1, WIDTH + 2 * m, HEIGHT + BADGE_R / 2 + 1 + max(m, below + 2))
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -204,8 +226,10 @@ class NodeItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         selected = self.isSelected()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod > 0.3)
+        badge_color = QColor(self.badge.color) if self.badge is not None else None
         if lod < 0.35:  # far away: a coloured block is all the eye can use
-            painter.setPen(QPen(theme.NODE_SELECTED, 4) if selected else Qt.PenStyle.NoPen)
+            painter.setPen(QPen(theme.NODE_SELECTED, 4) if selected else
+                           QPen(badge_color, 6) if badge_color is not None else Qt.PenStyle.NoPen)
             painter.setBrush(theme.ERROR if self._error else color)
             painter.drawRect(rect)
             return
@@ -214,7 +238,9 @@ class NodeItem(QGraphicsItem):
             border = theme.OK
         elif self.target_state == "refused":
             border = theme.REFUSED
-        painter.setPen(QPen(border, 2.0 if (selected or self.target_state) else 1.0))
+        if badge_color is not None and not (selected or self.target_state):
+            border = badge_color
+        painter.setPen(QPen(border, 2.0 if (selected or self.target_state or badge_color is not None) else 1.0))
         painter.setBrush(theme.NODE_BODY)
         painter.drawRoundedRect(rect, 6, 6)
         header = QPainterPath()
@@ -235,6 +261,8 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(10, HEADER + 4 + LINE, WIDTH - 20, LINE),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._lines[1])
         self._paint_ports(painter)
+        if self.badge is not None:
+            self._paint_badge(painter, badge_color)
         if self._error:
             centre = QPointF(WIDTH - BADGE_R - 4, HEADER / 2)
             painter.setPen(QPen(QColor("#ffffff"), 1.5))
@@ -243,6 +271,22 @@ class NodeItem(QGraphicsItem):
             painter.setFont(self._title_font)
             painter.drawText(QRectF(centre.x() - BADGE_R, centre.y() - BADGE_R, 2 * BADGE_R, 2 * BADGE_R),
                              Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_badge(self, painter: QPainter, color: QColor) -> None:
+        pill = QRectF(8, HEIGHT + 4, WIDTH - 16, PILL)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(pill, PILL / 2, PILL / 2)
+        painter.setFont(self._body_font)
+        painter.setPen(QColor("#ffffff") if color.lightnessF() < 0.62 else QColor("#15181c"))
+        inner = pill.adjusted(9, 0, -9, 0)
+        fm = QFontMetricsF(self._body_font)
+        detail = self.badge.detail
+        room = inner.width() - (fm.horizontalAdvance(detail) + 8 if detail else 0)
+        painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         fm.elidedText(self.badge.text, Qt.TextElideMode.ElideRight, room))
+        if detail:
+            painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, detail)
 
     def _paint_ports(self, painter: QPainter) -> None:
         for port, present, connected in (("in", self.has_input(), self.connected_inputs),

@@ -181,6 +181,14 @@ class GraphScene(QGraphicsScene):
             self.groups[group_id].fit(rects)
         self._dirty_groups.clear()
 
+    def set_badges(self, badges: dict) -> None:
+        """Overlay badges by node id (a training run's path); nodes not named lose theirs."""
+        for node_id, item in self.nodes.items():
+            item.set_badge(badges.get(node_id))
+
+    def clear_badges(self) -> None:
+        self.set_badges({})
+
     def _on_document_checked(self, report) -> None:
         for node_id, item in self.nodes.items():
             item.set_report(report.nodes.get(node_id))

@@ -1,0 +1,24 @@
+"""One-off background work for the window (a lesion study, an export): never on the GUI thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QThread, Signal
+
+
+class Job(QThread):
+    """Runs ``fn()`` on a worker thread; ``done(result)`` or ``failed(message)`` arrive queued."""
+
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fn, parent=None) -> None:
+        super().__init__(parent)
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:
+            self.failed.emit(str(exc) or type(exc).__name__)
+            return
+        self.done.emit(result)

@@ -1,0 +1,360 @@
+"""The live plots (pyqtgraph), drawn from a :class:`LiveRun`'s buffers by ``refresh`` on a timer.
+
+Each plot keeps its items and only calls ``setData`` on them, downsampled and clipped to the view,
+so a redraw costs the same whether the run has ten points or ten thousand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from modstudio.gui import theme
+
+# Readable on both themes, distinct for ten tasks (Tableau 10, slightly brightened).
+TASK_COLORS = ["#4e9af1", "#f28e2b", "#59c36a", "#e15759", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7",
+               "#9c755f", "#bab0ac"]
+RUN_COLORS = ["#4e9af1", "#f28e2b", "#59c36a", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"]
+
+
+def task_color(index: int) -> QColor:
+    if index < len(TASK_COLORS):
+        return QColor(TASK_COLORS[index])
+    return pg.intColor(index, hues=max(index + 1, 12)).toRgb()
+
+
+def _chrome() -> dict:
+    return theme.CHROME[theme.current()] if hasattr(theme, "CHROME") else {
+        "base": "#1f2228", "text": "#e6e9ed", "dim": "#9aa4b1", "border": "#3b424c"}
+
+
+def fmt_pct(value: float | None, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value * 100:+.1f}" if signed else f"{value * 100:.1f} %"
+
+
+def fmt_params(n: int | None) -> str:
+    if n is None:
+        return "—"
+    if n >= 1_000_000:
+        return f"{n / 1e6:.2f} M"
+    if n >= 10_000:
+        return f"{n / 1e3:.1f} k"
+    return f"{n:,}"
+
+
+class ThemedPlot(pg.PlotWidget):
+    """A PlotWidget that takes the studio's colours and follows theme switches."""
+
+    def __init__(self, title: str, parent=None) -> None:
+        super().__init__(parent)
+        self._title = title
+        self.setMinimumSize(180, 150)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        self.apply_theme()
+        notifier = getattr(theme, "notifier", None)
+        if notifier is not None:
+            notifier().changed.connect(self._on_theme_changed)
+
+    def _on_theme_changed(self, name: str = "") -> None:
+        try:
+            self.apply_theme()
+        except RuntimeError:  # the C++ widget is gone
+            pass
+
+    def apply_theme(self) -> None:
+        c = _chrome()
+        self.setBackground(c["base"])
+        item = self.getPlotItem()
+        item.setTitle(f"<span style='color:{c['text']};font-size:9pt;font-weight:600'>{self._title}</span>")
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(c["border"]))
+            axis.setTextPen(pg.mkPen(c["dim"]))
+        self.theme_changed()
+
+    def theme_changed(self) -> None:
+        """Subclasses recolour their own items here."""
+
+    def label(self, axis: str, text: str) -> None:
+        self.getPlotItem().setLabel(axis, f"<span style='color:{_chrome()['dim']}'>{text}</span>")
+
+
+class RetentionPlot(ThemedPlot):
+    """Test accuracy of every task over the run: forgetting shows as a curve falling after its task."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Accuracy retention", parent)
+        item = self.getPlotItem()
+        item.showGrid(x=False, y=True, alpha=0.15)
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        self.label("left", "test accuracy")
+        self.label("bottom", "tasks trained")
+        self.setYRange(0.0, 1.02, padding=0)
+        self.setMouseEnabled(x=False, y=False)
+        self.legend = item.addLegend(offset=(8, -8), labelTextSize="8pt", colCount=1)
+        base = QColor(_chrome()["base"])
+        base.setAlpha(200)
+        self.legend.setBrush(pg.mkBrush(base))
+        self.curves: list[pg.PlotDataItem] = []
+        self.boundaries: list[pg.InfiniteLine] = []
+        self.current = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(120, 160, 230, 28),
+                                           pen=pg.mkPen(None))
+        self.current.setZValue(-10)
+        self.current.hide()
+        self.addItem(self.current)
+        self._n = -1
+        self._version = -1
+
+    def reset(self, names: list[str]) -> None:
+        for curve in self.curves:
+            self.removeItem(curve)
+        for line in self.boundaries:
+            self.removeItem(line)
+        self.legend.clear()
+        self.curves, self.boundaries = [], []
+        self._n, self._version = len(names), -1
+        for i, name in enumerate(names):
+            color = task_color(i)
+            curve = self.plot([], [], pen=pg.mkPen(color, width=2), name=f"T{i + 1}  {name}",
+                              symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None)
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            self.curves.append(curve)
+        for k in range(1, len(names)):
+            line = pg.InfiniteLine(pos=k, angle=90, pen=pg.mkPen(_chrome()["border"], width=1,
+                                                                  style=Qt.PenStyle.DashLine))
+            self.addItem(line)
+            self.boundaries.append(line)
+        self.setXRange(0, max(len(names), 1), padding=0.02)
+        self.getPlotItem().getAxis("bottom").setTicks([[(k, str(k)) for k in range(len(names) + 1)]])
+
+    def theme_changed(self) -> None:
+        for line in getattr(self, "boundaries", []):
+            line.setPen(pg.mkPen(_chrome()["border"], width=1, style=Qt.PenStyle.DashLine))
+
+    def refresh(self, state) -> None:
+        if state.n_tasks != self._n:
+            self.reset(state.task_names)
+        if state.version == self._version:
+            return
+        self._version = state.version
+        for curve, (xs, ys) in zip(self.curves, state.retention):
+            curve.setData(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+        if state.status == "running" and state.current_task >= 0:
+            self.current.setRegion((state.current_task, state.current_task + 1))
+            self.current.show()
+        else:
+            self.current.hide()
+
+    def curve_count(self) -> int:
+        return sum(1 for c in self.curves if c.xData is not None and len(c.xData))
+
+
+class LossPlot(ThemedPlot):
+    def __init__(self, parent=None) -> None:
+        super().__init__("Training loss", parent)
+        item = self.getPlotItem()
+        item.showGrid(x=False, y=True, alpha=0.15)
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        self.label("bottom", "tasks trained")
+        self.setMouseEnabled(x=False, y=False)
+        self.fine = self.plot([], [], pen=pg.mkPen(QColor(150, 170, 200, 110), width=1))
+        self.fine.setDownsampling(auto=True, method="peak")
+        self.fine.setClipToView(True)
+        self.epochs = self.plot([], [], pen=pg.mkPen("#f28e2b", width=2), symbol="o", symbolSize=4,
+                                symbolBrush="#f28e2b", symbolPen=None)
+        self._version = -1
+        self._n = -1
+
+    def refresh(self, state) -> None:
+        if state.version == self._version:
+            return
+        self._version = state.version
+        if state.n_tasks != self._n:
+            self._n = state.n_tasks
+            self.setXRange(0, max(state.n_tasks, 1), padding=0.02)
+        self.fine.setData(np.asarray(state.loss_x, dtype=float), np.asarray(state.loss_y, dtype=float))
+        self.epochs.setData(np.asarray(state.epoch_loss_x, dtype=float), np.asarray(state.epoch_loss_y, dtype=float))
+
+
+class MatrixPlot(ThemedPlot):
+    """R[i][j] as a heatmap with its values written in: rows = after task i, columns = task j."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Accuracy matrix", parent)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.colormap = pg.colormap.get("viridis")
+        self.addItem(self.image)
+        self.getPlotItem().invertY(True)
+        self.setMouseEnabled(x=False, y=False)
+        self.getPlotItem().setAspectLocked(False)
+        self.texts: list[pg.TextItem] = []
+        self._key = None
+        self.font = QFont()
+        self.font.setPointSizeF(8.0)
+
+    def refresh(self, state) -> None:
+        key = (state.n_tasks, tuple(tuple(r) for r in state.matrix))
+        if key == self._key:
+            return
+        self._key = key
+        for text in self.texts:
+            self.removeItem(text)
+        self.texts = []
+        n = state.n_tasks
+        rows = n + 1
+        data = np.full((rows, max(n, 1)), np.nan)
+        for i, row in enumerate(state.matrix[:rows]):
+            data[i, :len(row)] = [np.nan if v is None else v for v in row]
+        rgba = self.colormap.map(np.clip(np.nan_to_num(data), 0.0, 1.0).ravel(), mode="byte").reshape(rows, -1, 4)
+        rgba[..., 3] = np.where(np.isnan(data), 0, 255)  # rows not trained yet stay empty
+        self.image.setImage(rgba, autoLevels=False)
+        self.image.setRect(QRectF(0, 0, max(n, 1), rows))
+        for i in range(len(state.matrix[:rows])):
+            for j in range(n):
+                value = data[i, j]
+                if np.isnan(value):
+                    continue
+                color = "#111111" if value > 0.62 else "#f0f0f0"
+                text = pg.TextItem(f"{value * 100:.0f}", color=color, anchor=(0.5, 0.5))
+                text.setFont(self.font)
+                text.setPos(j + 0.5, i + 0.5)
+                self.addItem(text)
+                self.texts.append(text)
+        item = self.getPlotItem()
+        item.getAxis("bottom").setTicks([[(j + 0.5, f"T{j + 1}") for j in range(n)]])
+        item.getAxis("left").setTicks([[(0.5, "init")] + [(i + 0.5, f"after T{i}") for i in range(1, rows)]])
+        self.setXRange(0, max(n, 1), padding=0)
+        self.setYRange(0, rows, padding=0)
+
+    def filled_rows(self) -> int:
+        return len(self._key[1]) if self._key else 0
+
+
+class GrowthPlot(ThemedPlot):
+    """Parameters the network holds after each task: flat for shared strategies, steps for growth."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Parameters", parent)
+        self.setToolTip("Parameters after each task: the whole network (green) and the task's own path (blue)")
+        self.setMouseEnabled(x=False, y=False)
+        self.getPlotItem().showGrid(x=False, y=True, alpha=0.15)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#59c36a", pen=pg.mkPen(None))
+        self.task_bars = pg.BarGraphItem(x=[], height=[], width=0.3, brush="#4e9af1", pen=pg.mkPen(None))
+        self.addItem(self.bars)
+        self.addItem(self.task_bars)
+        self._key = None
+
+    def refresh(self, state) -> None:
+        key = (state.n_tasks, tuple(state.params), tuple(state.task_params))
+        if key == self._key:
+            return
+        self._key = key
+        n = max(state.n_tasks, 1)
+        xs = np.arange(1, len(state.params) + 1, dtype=float)
+        self.bars.setOpts(x=xs, height=np.asarray(state.params, dtype=float), width=0.6)
+        txs = np.arange(1, len(state.task_params) + 1, dtype=float) + 0.0
+        self.task_bars.setOpts(x=txs, height=np.asarray(state.task_params, dtype=float), width=0.3)
+        self.getPlotItem().getAxis("bottom").setTicks([[(k, f"T{k}") for k in range(1, n + 1)]])
+        self.setXRange(0.4, n + 0.6, padding=0)
+        top = max([*state.params, *state.task_params, 1])
+        self.setYRange(0, top * 1.1, padding=0)
+
+
+class SummaryCards(QWidget):
+    """The summary figures as large numbers: ACC, BWT, FWT, forgetting, parameters."""
+
+    FIGURES = (("acc", "Avg accuracy", "mean final test accuracy over the tasks trained"),
+               ("bwt", "BWT", "backward transfer: how later tasks changed earlier ones' accuracy (negative = forgetting)"),
+               ("fwt", "FWT", "forward transfer: accuracy on a task before training it, against the untrained network"),
+               ("forgetting", "Forgetting", "mean drop from each task's best accuracy to its final one (Chaudhry et al.)"),
+               ("params", "Parameters", "parameters the network holds now (every module instance and head)"))
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(0)
+        self.values: dict[str, QLabel] = {}
+        for column, (key, title, tip) in enumerate(self.FIGURES):
+            name = QLabel(title)
+            name.setObjectName("dim")
+            value = QLabel("—")
+            value.setObjectName(f"figure-{key}")
+            font = value.font()
+            font.setPointSizeF(15.0)
+            font.setBold(True)
+            value.setFont(font)
+            for label in (name, value):
+                label.setToolTip(tip)
+            grid.addWidget(name, 0, column)
+            grid.addWidget(value, 1, column)
+            self.values[key] = value
+        self._key = None
+
+    def refresh(self, state) -> None:
+        key = (tuple(tuple(r) for r in state.matrix), tuple(state.params))
+        if key == self._key:
+            return
+        self._key = key
+        s = state.summary()
+        self.values["acc"].setText(fmt_pct(s.acc if s else None))
+        self.values["bwt"].setText(fmt_pct(s.bwt if s else None, signed=True))
+        self.values["fwt"].setText(fmt_pct(s.fwt if s else None, signed=True))
+        self.values["forgetting"].setText(fmt_pct(s.forgetting if s else None))
+        self.values["params"].setText(fmt_params(state.params[-1] if state.params else None))
+        bwt = s.bwt if s else None
+        self.values["bwt"].setStyleSheet("" if bwt is None else ("color:#e5707a" if bwt < -0.005 else "color:#4cc38a"))
+
+    def text(self, key: str) -> str:
+        return self.values[key].text()
+
+
+class LivePlots(QWidget):
+    """The four live plots and the summary cards, refreshed together."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.retention = RetentionPlot()
+        self.loss = LossPlot()
+        self.matrix = MatrixPlot()
+        self.growth = GrowthPlot()
+        self.cards = SummaryCards()
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(4)
+        grid.addWidget(self.retention, 0, 0, 2, 1)
+        grid.addWidget(self.matrix, 0, 1, 2, 1)
+        grid.addWidget(self.loss, 0, 2)
+        grid.addWidget(self.growth, 1, 2)
+        grid.setColumnStretch(0, 5)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(2, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.cards)
+        layout.addLayout(grid, 1)
+
+    def refresh(self, state) -> None:
+        self.retention.refresh(state)
+        self.loss.refresh(state)
+        self.matrix.refresh(state)
+        self.growth.refresh(state)
+        self.cards.refresh(state)
+
+    def plots(self) -> dict[str, pg.PlotWidget]:
+        return {"retention": self.retention, "loss": self.loss, "matrix": self.matrix, "growth": self.growth}

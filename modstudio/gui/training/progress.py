@@ -1,0 +1,66 @@
+"""The run's progress line: a bar with task k of n, epoch, samples/s and ETA, and the phase."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+PHASES = {"search": "searching", "train": "training"}
+
+
+def fmt_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class ProgressHeader(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(10)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("run-progress")
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.bar.setTextVisible(True)
+        self.bar.setFormat("idle")
+        self.bar.setMinimumWidth(220)
+        self.speed = QLabel("")
+        self.speed.setObjectName("dim")
+        layout.addWidget(self.bar, 3)
+        layout.addWidget(self.speed, 0)
+        self._key = None
+
+    def refresh(self, state, paused: bool = False) -> None:
+        key = (state.version, state.status, paused)
+        if key == self._key:
+            return
+        self._key = key
+        self.bar.setValue(int(round(min(max(state.fraction, 0.0), 1.0) * 1000)))
+        if state.status == "running":
+            if state.current_task < 0:
+                self.bar.setFormat("preparing: loading the engine and the data …")
+            else:
+                name = state.task_names[state.current_task] if state.current_task < len(state.task_names) else ""
+                phase = "paused" if paused else PHASES.get(state.phase, "training")
+                epoch = f" · epoch {min(state.epoch + 1, state.epochs)}/{state.epochs}" if state.epochs else ""
+                self.bar.setFormat(f"Task {state.current_task + 1}/{state.n_tasks}{epoch} · {phase} · %p%")
+                self.bar.setToolTip(f"Task {state.current_task + 1} of {state.n_tasks}: {name}")
+            rate = f"{state.samples_per_s:,.0f} samples/s" if state.samples_per_s else ""
+            self.speed.setText("   ".join(p for p in (rate, f"ETA {fmt_eta(state.eta_s)}" if rate else "",
+                                                       state.device) if p))
+        elif state.status == "idle":
+            self.bar.setFormat("idle: press Train to run the task sequence")
+            self.speed.setText("")
+        else:
+            words = {"finished": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(state.status, state.status)
+            trained = state.tasks_trained
+            self.bar.setFormat(f"{words}: {trained} of {state.n_tasks} task{'s' * (state.n_tasks != 1)} trained"
+                               + (f" — {state.message}" if state.status == "failed" and state.message else ""))
+            if state.status == "finished":
+                self.bar.setValue(1000)
+            self.speed.setText(state.strategy)

@@ -1,0 +1,146 @@
+"""Every run the project keeps, in a table; select several to overlay their retention and figures
+(e.g. finetune against ewc against expansion on the same tasks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from modstudio.gui.training.plots import RUN_COLORS, ThemedPlot, fmt_params, fmt_pct
+
+COLUMNS = ("#", "Strategy", "Scenario", "Epochs", "Status", "Avg acc", "BWT", "Forgetting", "Params", "Started")
+FIGURES = (("acc", "Avg acc"), ("bwt", "BWT"), ("fwt", "FWT"), ("forgetting", "Forgetting"))
+
+
+def mean_seen_accuracy(run) -> tuple[np.ndarray, np.ndarray]:
+    """x = tasks trained, y = mean test accuracy over the tasks met so far (the run's overall retention)."""
+    n = len(run.acc_matrix[0]) if run.acc_matrix else 0
+    xs, ys = [], []
+    for point in run.curves:
+        t = int(point["task"])
+        xs.append(float(point["fraction"]) * n)
+        ys.append(float(np.mean(point["acc"][:t + 1])))
+    if not xs:  # runs without per-epoch curves: the matrix rows at the task boundaries
+        for i, row in enumerate(run.acc_matrix[1:]):
+            xs.append(float(i + 1))
+            ys.append(float(np.mean(row[:i + 1])))
+    return np.asarray(xs), np.asarray(ys)
+
+
+class RunsTable(QWidget):
+    selection_changed = Signal(list)  # the selected runs (Run objects), in table order
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("runs-table")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
+        self.overlay = ThemedPlot("Mean accuracy over the tasks seen so far")
+        self.overlay.getPlotItem().showGrid(x=False, y=True, alpha=0.15)
+        self.overlay.setYRange(0, 1.02, padding=0)
+        self.overlay.label("bottom", "tasks trained")
+        self.overlay_legend = self.overlay.getPlotItem().addLegend(offset=(-8, -8), labelTextSize="8pt")
+        self.figures = ThemedPlot("Summary figures")
+        self.figures.getPlotItem().showGrid(x=False, y=True, alpha=0.15)
+        self.figures.getPlotItem().getAxis("bottom").setTicks([[(i, name) for i, (_, name) in enumerate(FIGURES)]])
+        self.figures.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#7b8698", width=1)))
+        self._figure_items: list = []
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.overlay)
+        plots.addWidget(self.figures)
+        plots.setSizes([600, 400])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(plots)
+        split.setSizes([560, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+        self.runs: list = []
+
+    def set_runs(self, runs) -> None:
+        selected = {r.id for r in self.selected_runs()}
+        self.runs = list(runs)
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.runs))
+        for row, run in enumerate(self.runs):
+            m, s = run.metrics, run.settings
+            params = m.get("total_parameters") or (run.params_per_task[-1] if run.params_per_task else None)
+            cells = (str(row + 1), run.strategy, s.get("scenario", ""), str(s.get("epochs", "")), run.status,
+                     fmt_pct(m.get("acc")), fmt_pct(m.get("bwt"), signed=True), fmt_pct(m.get("forgetting")),
+                     fmt_params(params), (run.started or "").replace("T", " ")[:16])
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column >= 5:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if column == 4 and run.status != "finished":
+                    item.setForeground(QColor("#e5707a" if run.status == "failed" else "#d9a514"))
+                if column == 4 and run.message:
+                    item.setToolTip(run.message)
+                self.table.setItem(row, column, item)
+        self.table.clearSelection()
+        for row, run in enumerate(self.runs):
+            if run.id in selected:
+                self.table.selectRow(row)
+        self.table.blockSignals(False)
+        self._draw()
+
+    def select_rows(self, rows) -> None:
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for row in rows:
+            self.table.selectRow(row)
+        self.table.setSelectionMode(mode)
+
+    def selected_runs(self) -> list:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        return [self.runs[r] for r in rows if r < len(self.runs)]
+
+    def _on_table_item_selection_changed(self) -> None:
+        self._draw()
+        self.selection_changed.emit(self.selected_runs())
+
+    def _draw(self) -> None:
+        plot = self.overlay
+        for item in list(plot.getPlotItem().listDataItems()):
+            plot.removeItem(item)
+        self.overlay_legend.clear()
+        for item in self._figure_items:
+            self.figures.removeItem(item)
+        self._figure_items = []
+        runs = self.selected_runs() or self.runs[-1:]
+        n_max = 1
+        width = 0.8 / max(len(runs), 1)
+        for k, run in enumerate(runs):
+            color = QColor(RUN_COLORS[k % len(RUN_COLORS)])
+            index = self.runs.index(run) + 1 if run in self.runs else k + 1
+            xs, ys = mean_seen_accuracy(run)
+            if run.acc_matrix:
+                n_max = max(n_max, len(run.acc_matrix[0]))
+            plot.plot(xs, ys, pen=pg.mkPen(color, width=2), name=f"#{index} {run.strategy}")
+            values = [run.metrics.get(key) for key, _ in FIGURES]
+            xs_bar = [i - 0.4 + width * (k + 0.5) for i, v in enumerate(values) if v is not None]
+            heights = [v for v in values if v is not None]
+            if heights:
+                bars = pg.BarGraphItem(x=xs_bar, height=heights, width=width * 0.9, brush=color, pen=pg.mkPen(None))
+                self.figures.addItem(bars)
+                self._figure_items.append(bars)
+        plot.setXRange(0, n_max, padding=0.02)
+        plot.setYRange(0, 1.02, padding=0)
+        self.figures.setXRange(-0.6, len(FIGURES) - 0.4, padding=0)
+
+    def overlay_count(self) -> int:
+        return len(self.overlay.getPlotItem().listDataItems())

@@ -1,0 +1,46 @@
+"""File → Export from the window: exports in the background and reports what it wrote."""
+
+import pytest
+
+import modstudio as ms
+from modstudio.gui import dialogs
+from modstudio.gui.main_window import MainWindow
+
+
+@pytest.fixture
+def trained_window(qtbot):
+    project = ms.examples.build_example("split-digits")
+    project.tasks[:] = project.tasks[:2]
+    ms.train(project, strategy="expansion", epochs=1)
+    window = MainWindow(project)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_export_writes_the_file_and_reports(trained_window, tmp_path, monkeypatch, qtbot):
+    target = tmp_path / "model.pt2"
+    shown = []
+    monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(target))
+    monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append((title, text)))
+    trained_window.export()
+    qtbot.waitUntil(lambda: bool(shown), timeout=120_000)
+    assert target.exists()
+    assert shown and shown[0][0] == "Export finished" and "model.pt2" in shown[0][1]
+
+
+def test_export_without_training_explains(qtbot, monkeypatch):
+    window = MainWindow(ms.examples.build_example("split-digits"))
+    qtbot.addWidget(window)
+    shown = []
+    monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append(title))
+    window.export()
+    assert shown == ["Nothing to export yet"]
+
+
+def test_export_failure_is_shown(trained_window, tmp_path, monkeypatch, qtbot):
+    errors = []
+    monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(tmp_path / "model.xyz"))
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: errors.append(text))
+    trained_window.export()
+    qtbot.waitUntil(lambda: bool(errors), timeout=120_000)
+    assert errors and "format" in errors[0]
