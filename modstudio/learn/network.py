@@ -206,13 +206,17 @@ class ModularNetwork(nn.Module):
             outs.append(module(inp))
         return outs
 
-    def features_and_logits(self, x: torch.Tensor, task: int, overrides=None) -> torch.Tensor:
-        if task in self.lateral_tasks:
-            return self._run_columns(x, task, overrides)[-1]
+    def inference_modules(self, task: int, overrides=None) -> list[nn.Module | None]:
+        """``modules_for`` with the shared head in place of the task's own, when there is one."""
         modules = self.modules_for(task, overrides)
         if self.shared_head is not None and not (overrides and self.head_id in overrides):
             modules[self._slot[self.head_id]] = self.shared_head
-        return self.run(x, modules)[self._slot[self.head_id]]
+        return modules
+
+    def features_and_logits(self, x: torch.Tensor, task: int, overrides=None) -> torch.Tensor:
+        if task in self.lateral_tasks:
+            return self._run_columns(x, task, overrides)[-1]
+        return self.run(x, self.inference_modules(task, overrides))[self._slot[self.head_id]]
 
     def forward(self, x: torch.Tensor, task: int = 0) -> torch.Tensor:
         """Logits of ``task``'s head (or of the shared head in class-incremental shared-path runs)."""
@@ -267,12 +271,16 @@ class ModularNetwork(nn.Module):
         return params
 
     def parameter_count(self) -> int:
-        """Every parameter the network holds now: all bank instances, heads and adapters."""
-        return sum(p.numel() for p in self.parameters())
+        """Every parameter the network uses now: all bank instances, heads and adapters (per-task
+        heads do not count when one shared head answers for every task)."""
+        total = sum(p.numel() for p in self.parameters())
+        if self.shared_head is not None:
+            total -= sum(p.numel() for p in self.instances(self.head_id).parameters())
+        return total
 
     def task_parameter_count(self, task: int) -> int:
         """Parameters one task's inference uses (its path, head and adapters, older columns included)."""
-        modules = {id(m): m for m in self.modules_for(task) if m is not None}
+        modules = {id(m): m for m in self.inference_modules(task) if m is not None}
         if task in self.lateral_tasks:
             for column in range(task):
                 modules.update({id(m): m for m in self.modules_for(column) if m is not None})

@@ -33,6 +33,9 @@ PROGRESS_INTERVAL_S = 0.25
 EVAL_BATCH = 4096
 
 
+MODE_DEPENDENT = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.dropout._DropoutNd)
+
+
 class TrainingError(RuntimeError):
     """A run that cannot go on (non-finite loss, bad settings); its message is for the user."""
 
@@ -160,6 +163,10 @@ class Trainer:
         # The network as initialised: instance 0 of every node. The row "before training" is
         # measured on it, and the first task starts training from exactly these weights.
         self.net.set_path(0, {})
+        # Train/eval switching walks every module; skip it for networks without dropout or
+        # batch norm, where the two modes compute the same thing (every instance has the
+        # graph's kinds, so the first path tells).
+        self._modes_matter = any(isinstance(m, MODE_DEPENDENT) for m in self.net.modules())
         self.current_task = -1
         self.task_inference: dict[int, float] = {}
         self.strategy.bind(self)
@@ -184,11 +191,13 @@ class Trainer:
         record = self.run_record
         self.current_task = task
         self._epochs_done = 0
+        self._fresh_accuracies = None
         self.emit(ev.TaskStarted(task, self.tasks[task].name, len(self.data[task].train_x)))
         self.strategy.begin_task(task)
         self.strategy.fit_task(task)
         self.strategy.end_task(task)
-        accuracies = self.evaluate_all()
+        # The last epoch's evaluation stands when no weight changed since (end_task only freezes).
+        accuracies = self._fresh_accuracies if self._fresh_accuracies is not None else self.evaluate_all()
         record.acc_matrix.append(accuracies)
         record.paths = [dict(p) for p in self.net.paths]
         params = self.net.parameter_count()
@@ -222,6 +231,7 @@ class Trainer:
         for epoch in range(epochs):
             order = torch.randperm(n, generator=self.generator).to(self.device)
             total = torch.zeros((), device=self.device)
+            self._fresh_accuracies = None  # the weights are about to change
             for b in range(n_batches):
                 self._checkpoint()
                 index = order[b * batch:(b + 1) * batch]
@@ -241,7 +251,7 @@ class Trainer:
             self._epochs_done += 1
             mean_loss = float(total / n)
             if phase == "train":
-                accuracies = self.evaluate_all()
+                accuracies = self._fresh_accuracies = self.evaluate_all()
                 fraction = self._fraction(task, 0.0)
                 self.run_record.curves.append(
                     {"task": task, "epoch": epoch, "fraction": fraction, "loss": mean_loss, "acc": accuracies}
@@ -334,7 +344,7 @@ class Trainer:
     def _evaluating(self, overrides=None):
         """Eval mode for the network (and candidate modules) inside, the previous mode after.
         Switching walks every module, so it is done once per evaluation, not once per task."""
-        modules = [self.net, *(overrides or {}).values()]
+        modules = [self.net, *(overrides or {}).values()] if self._modes_matter else []
         modes = [m.training for m in modules]
         for module, mode in zip(modules, modes):
             if mode:
@@ -350,7 +360,7 @@ class Trainer:
     def evaluate_all(self) -> list[float]:
         """Test accuracy of every task (untrained ones too, for forward transfer)."""
         with self._evaluating():
-            return [self.accuracy(j, "test") for j in range(len(self.tasks))]
+            return [self._accuracy(j, "test", None) for j in range(len(self.tasks))]
 
     def accuracy(self, task: int, split: str = "test", overrides=None) -> float:
         with self._evaluating(overrides):

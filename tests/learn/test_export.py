@@ -25,6 +25,9 @@ from modstudio.learn.export import FORMATS, ExportError, export, load_model
 from modstudio.learn.export_models import TaskModel
 from modstudio.learn.restore import restore_network
 
+# The tests load TorchScript files on purpose; torch marks torch.jit.load deprecated.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
+
 HAS_ONNX = all(importlib.util.find_spec(m) for m in ("onnx", "onnxscript"))
 HAS_ORT = importlib.util.find_spec("onnxruntime") is not None
 needs_onnx = pytest.mark.skipif(not HAS_ONNX, reason='ONNX export needs pip install "modstudio[onnx]"')
