@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from modstudio.graph import catalog
 from modstudio.graph.catalog import fmt_shape
 from modstudio.gui import theme
+from modstudio.gui.numbers import compact_count
 
 WIDTH = 188.0
 HEADER = 26.0
@@ -56,13 +57,7 @@ def fmt_value(value: Any) -> str:
 
 
 def fmt_count(n: int | None) -> str:
-    if n is None:
-        return ""
-    if n >= 1_000_000:
-        return f"{n / 1e6:.2f}M params"
-    if n >= 10_000:
-        return f"{n / 1e3:.1f}k params"
-    return f"{n:,} params"
+    return "" if n is None else f"{compact_count(n)} params"
 
 
 # How a key param reads on a card: short, value first ("16 ch · k3 · max pool").

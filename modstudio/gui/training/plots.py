@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from modstudio.gui import theme
+from modstudio.gui.numbers import compact_count
 
 # Readable on both themes, distinct for ten tasks (Tableau 10, slightly brightened).
 TASK_COLORS = ["#4e9af1", "#f28e2b", "#59c36a", "#e15759", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7",
@@ -40,13 +41,7 @@ def fmt_pct(value: float | None, signed: bool = False) -> str:
 
 
 def fmt_params(n: int | None) -> str:
-    if n is None:
-        return "—"
-    if n >= 1_000_000:
-        return f"{n / 1e6:.2f} M"
-    if n >= 10_000:
-        return f"{n / 1e3:.1f} k"
-    return f"{n:,}"
+    return "—" if n is None else compact_count(n, " ")
 
 
 class ThemedPlot(pg.PlotWidget):
