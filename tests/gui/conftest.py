@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-import modstudio.gui  # noqa: F401 - applies the Qt binding work-arounds before any Qt call
 from modstudio.gui import dialogs
 
 
