@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, Q
 from modstudio.gui.training.progress import ProgressHeader
 from modstudio.gui.training.run_panel import RunPanel
 
+VIEWS_DELAY_MS = 150  # after the window's first paint
+
 NO_OVERLAY, FOLLOW = "none", "follow"
 MAX_LOG_LINES = 20000
 
@@ -126,7 +128,8 @@ class TrainingPanel(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if self.plots is None:
-            QTimer.singleShot(0, self.ensure_views)
+            # Building the plots imports pyqtgraph (~0.6 s): let the window paint first.
+            QTimer.singleShot(VIEWS_DELAY_MS, self.ensure_views)
 
     # ------------------------------------------------------------------ overlay choice and log
 
