@@ -14,6 +14,7 @@ import stat
 import struct
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
@@ -233,11 +234,12 @@ class ArchiveWriter:
         """Stream a stored member from chunks (tensor memory) without joining them first."""
         info = self._info(name, compress=False)
         info.file_size = size  # lets zipfile pick ZIP64 up front for big members
-        written = 0
+        parts = list(parts)
         with self._zip.open(info, "w") as out:
-            for part in parts:
-                out.write(part)
-                written += part.nbytes
+            if all(hasattr(out, a) for a in ("_fileobj", "_crc", "_file_size", "_compress_size")):
+                written = _write_stored_overlapping_crc(out, parts)
+            else:  # another zipfile implementation: its own write (CRC, then bytes)
+                written = sum(out.write(part) for part in parts)
         assert written == size, (name, written, size)
 
     def close(self) -> None:
@@ -246,3 +248,29 @@ class ArchiveWriter:
     def abort(self) -> None:
         """Drop a half-written archive without writing its directory (the caller discards the file)."""
         self._zip.fp = None  # ZipFile.close (and __del__) then do nothing
+
+
+def _crc32_of(parts: list[memoryview]) -> int:
+    crc = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    return crc
+
+
+def _write_stored_overlapping_crc(out, parts: list[memoryview]) -> int:
+    """Write a stored member's bytes while another thread computes its CRC-32.
+
+    zipfile computes the CRC and then writes, chunk by chunk, in one thread; both steps release
+    the GIL on large buffers, so overlapping them nearly halves the time of saving big weights.
+    The header zipfile rewrites on close then carries the CRC computed here; a wrong one would
+    fail every load (zipfile checks it when a member is read), which the round-trip tests check.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        crc = pool.submit(_crc32_of, parts)
+        written = 0
+        for part in parts:
+            out._fileobj.write(part)
+            written += part.nbytes
+        out._crc = crc.result()
+    out._file_size = out._compress_size = written
+    return written
