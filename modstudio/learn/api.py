@@ -44,4 +44,6 @@ def train(project, *, callbacks: Sequence[Callback] = (), trainer_ready=None, **
         trainer_ready(trainer)
     run = trainer.run()
     project.runs.append(run)
-    return TrainResult(run, summarize(run.acc_matrix) if run.acc_matrix else summarize([[0.0] * max(len(project.tasks), 1)]), trainer)
+    # A run that failed before its first evaluation has no matrix: no figures, rather than made-up ones.
+    metrics = summarize(run.acc_matrix) if run.acc_matrix else Summary(0, None, None, None, None)
+    return TrainResult(run, metrics, trainer)

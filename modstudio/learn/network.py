@@ -92,17 +92,22 @@ class ModularNetwork(nn.Module):
     def instances(self, node_id: str) -> nn.ModuleList:
         return self.bank[module_key(node_id)]
 
-    def grow(self, node_id: str, init_from: int | None = None) -> int:
-        """Add an instance of ``node_id`` (fresh, or a copy of instance ``init_from``); returns its index."""
-        bank = self.instances(node_id)
-        if init_from is not None:
-            module = copy.deepcopy(bank[init_from])
+    def new_instance(self, node_id: str, copy_of: int | None = None) -> nn.Module:
+        """A trainable module for ``node_id`` on the network's device, not yet in the bank: fresh,
+        or a copy of instance ``copy_of`` (frozen or not) to start from what it learned."""
+        if copy_of is not None:
+            module = copy.deepcopy(self.instances(node_id)[copy_of])
             for p in module.parameters():
                 p.requires_grad_(True)
+            module.train()
         else:
             module = build_node(self.graph, self.report, node_id)
-        module.to(self._device())
-        bank.append(module)
+        return module.to(self._device())
+
+    def grow(self, node_id: str, init_from: int | None = None) -> int:
+        """Add an instance of ``node_id`` (see ``new_instance``); returns its index."""
+        bank = self.instances(node_id)
+        bank.append(self.new_instance(node_id, init_from))
         return len(bank) - 1
 
     def add_head(self, task: int) -> None:

@@ -414,13 +414,8 @@ class Trainer:
     def _untrained_head_predict(self, x, task) -> torch.Tensor:
         """Forward transfer needs R[i-1][i]: the current network with task i's own (untrained) head."""
         net = self.net
-        newest = len(net.paths) - 1
-        modules = net.modules_for(newest)
-        modules[net._slot[net.head_id]] = net.instances(net.head_id)[task]
-        if newest in net.lateral_tasks:
-            overrides = {net.head_id: net.instances(net.head_id)[task]}
-            return net.features_and_logits(x, newest, overrides).argmax(1)
-        return net.run(x, modules)[net._slot[net.head_id]].argmax(1)
+        own_head = {net.head_id: net.instances(net.head_id)[task]}
+        return net.features_and_logits(x, len(net.paths) - 1, own_head).argmax(1)
 
 
 def _describe(exc: BaseException) -> str:

@@ -110,19 +110,11 @@ class Expansion(Strategy):
     def _candidate(self, source: int, reused: int) -> dict:
         """Fresh trainable copies of the nodes after the first ``reused`` trainable ones."""
         net = self.net
-        overrides = {}
-        for node_id in net.trainable_nodes[reused:]:
-            if self.params["warm_start"]:
-                module = copy.deepcopy(net.instances(node_id)[net.paths[source][node_id]])
-            else:
-                from modstudio.learn.compiler import build_node
-
-                module = build_node(net.graph, net.report, node_id).to(net._device())
-            for p in module.parameters():
-                p.requires_grad_(True)
-            module.train()
-            overrides[node_id] = module
-        return overrides
+        warm = bool(self.params["warm_start"])
+        return {
+            node_id: net.new_instance(node_id, copy_of=net.paths[source][node_id] if warm else None)
+            for node_id in net.trainable_nodes[reused:]
+        }
 
     def _most_similar(self, task: int) -> int:
         """The earlier task whose frozen features a briefly trained head reads the new task best from."""
