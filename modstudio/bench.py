@@ -122,7 +122,7 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
         "engine": _section(lambda: bench_engine(epochs=2 if quick else 20, repeats=1 if quick else 5)),
         "project_file": _section(lambda: bench_project_file(5 if quick else 100)),
         "canvas": _section(lambda: bench_canvas(100 if quick else 1000)),
-        "gui_training": _section(lambda: bench_gui_training(3 if quick else 10)),
+        "gui_training": _section(lambda: bench_gui_training(3 if quick else 20)),
         "startup": _section(lambda: bench_startup(runs=2 if quick else 5)),
     }
 

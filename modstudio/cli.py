@@ -284,6 +284,10 @@ COMMANDS = {"examples": cmd_examples, "new": cmd_new, "train": cmd_train, "info"
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--training-host"]:  # the studio's training process (modstudio.learn.host), not for users
+        from modstudio.learn.host import main as host_main
+
+        return host_main(argv[1:])
     if not argv or (len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in _command_names(parser)):
         return open_studio(argv[0] if argv else None)
     args = parser.parse_args(argv)

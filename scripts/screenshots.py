@@ -108,6 +108,34 @@ def main(out: Path, scale: str | None = None) -> None:
             w.close()
         settle()
 
+    theme.apply(app, "dark")
+    training_shots(out, settle, save)
+
+
+def training_shots(out: Path, settle, save) -> None:
+    """Mid-run (the third task training) and after the run, as the README shows them."""
+    from modstudio.examples import build_example
+    from modstudio.gui.main_window import MainWindow
+
+    project = build_example("split-digits")
+    project.settings.epochs = 40  # long enough to be caught mid-run
+    window = MainWindow(project)
+    window.resize(1600, 960)
+    window.show()
+    settle(500)
+    training = window.training
+    training.start()
+    while training.running and training.state.current_task < 2:
+        settle(100)
+    settle(800)
+    save(window, "training")
+    while training.running:
+        settle(200)
+    settle(500)
+    save(window, "after-run")
+    window.document.undo_stack.setClean()
+    window.close()
+
 
 if __name__ == "__main__":
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots"))

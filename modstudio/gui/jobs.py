@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QThread, Signal
 
+from modstudio.gui.heap import settle_heap
+
 
 class Job(QThread):
     """Runs ``fn()`` on a worker thread; ``done(result)`` or ``failed(message)`` arrive queued."""
@@ -21,4 +23,6 @@ class Job(QThread):
         except Exception as exc:
             self.failed.emit(str(exc) or type(exc).__name__)
             return
+        finally:
+            settle_heap()  # the job may have loaded torch, which then stays
         self.done.emit(result)

@@ -5,8 +5,13 @@ Events are cheap and few: progress is rate-limited by the trainer, not one per b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+
+def snake_case(name: str) -> str:
+    """``EpochEnded`` → ``epoch_ended``."""
+    return "".join(f"_{ch.lower()}" if ch.isupper() and i else ch.lower() for i, ch in enumerate(name))
 
 
 @dataclass(frozen=True)
@@ -14,12 +19,11 @@ class Event:
     @property
     def kind(self) -> str:
         """snake_case of the class name (``EpochEnded`` → ``epoch_ended``), for logs and JSON."""
-        out = []
-        for i, ch in enumerate(type(self).__name__):
-            if ch.isupper() and i:
-                out.append("_")
-            out.append(ch.lower())
-        return "".join(out)
+        return snake_case(type(self).__name__)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as a JSON object (``kind`` plus its fields), to cross a process boundary."""
+        return {"kind": self.kind, **asdict(self)}
 
 
 @dataclass(frozen=True)
@@ -109,3 +113,15 @@ class RunFinished(Event):
     status: str  # "finished", "stopped", "failed"
     message: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    """The event ``Event.to_json`` wrote; ValueError for an unknown kind or missing fields."""
+    kinds = {snake_case(cls.__name__): cls for cls in Event.__subclasses__()}
+    cls = kinds.get(data.get("kind"))
+    if cls is None:
+        raise ValueError(f"unknown event kind {data.get('kind')!r}")
+    try:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+    except TypeError as exc:
+        raise ValueError(f"malformed {cls.__name__} event: {exc}") from None

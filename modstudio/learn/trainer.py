@@ -73,6 +73,7 @@ class Trainer:
         self.run_record = Run(strategy=self.settings.strategy, settings=asdict(self.settings), graph=graph.to_dict())
         self._last_progress = 0.0
         self._samples = 0
+        self._paused_s = 0.0  # time spent paused: not training, so not in samples/s or the ETA
 
     # ------------------------------------------------------------------ control
 
@@ -97,7 +98,9 @@ class Trainer:
     def _checkpoint(self) -> None:
         """Called every batch: honour pause and stop."""
         if not self._resume.is_set():
+            paused_at = time.monotonic()
             self._resume.wait()
+            self._paused_s += time.monotonic() - paused_at
         if self._stop.is_set():
             raise _Stopped()
 
@@ -333,7 +336,7 @@ class Trainer:
             return
         self._last_progress = now
         fraction = self._fraction(task, within)
-        elapsed = max(now - self._started, 1e-9)
+        elapsed = max(now - self._started - self._paused_s, 1e-9)
         rate = self._samples / elapsed
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
         self.emit(ev.Progress(task, epoch, epochs, fraction, rate, eta, float(loss.detach()), phase))

@@ -20,14 +20,15 @@ _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DATA_KINDS = "biufcUS"
 
 
-def encode(arrays: dict[str, np.ndarray]) -> bytes:
+def encode(arrays: dict[str, np.ndarray], compress: bool = True) -> bytes:
+    """npz bytes; ``compress=False`` for a file that is read back at once (a training process's input)."""
     for key, array in arrays.items():
         if not _KEY.fullmatch(key):
             raise ProjectFileError(f"cannot embed array {key!r}: names must be letters, digits, '_', '.', '-'")
         if not isinstance(array, np.ndarray) or array.dtype.kind not in DATA_KINDS:
             raise ProjectFileError(f"cannot embed array {key!r}: only numeric or text arrays can be stored")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
     return buffer.getvalue()
 
 

@@ -43,9 +43,9 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def project_document(project: Project) -> tuple[dict[str, Any], list[bool]]:
+def project_document(project: Project, embed_all: bool = False) -> tuple[dict[str, Any], list[bool]]:
     """project.json's content and, per task, whether its data is embedded."""
-    embeds = [should_embed(t, project.settings.embed_data) for t in project.tasks]
+    embeds = [embed_all or should_embed(t, project.settings.embed_data) for t in project.tasks]
     doc = {
         "format_version": FORMAT_VERSION,
         "app_version": __version__,
@@ -59,11 +59,16 @@ def project_document(project: Project) -> tuple[dict[str, Any], list[bool]]:
     return doc, embeds
 
 
-def save_project(project: Project, path: str | Path, *, backup: bool = True, durable: bool = True) -> Path:
-    """Write ``project`` to ``path``; ProjectFileError (and the old file intact) if anything fails."""
+def save_project(project: Project, path: str | Path, *, backup: bool = True, durable: bool = True,
+                 self_contained: bool = False) -> Path:
+    """Write ``project`` to ``path``; ProjectFileError (and the old file intact) if anything fails.
+
+    ``self_contained`` embeds every task's data uncompressed: a file for another process to read at
+    once (the training process), where rebuilding data or compressing it would only cost time.
+    """
     path = Path(path)
     try:
-        doc, embeds = project_document(project)
+        doc, embeds = project_document(project, embed_all=self_contained)
         text = dump_json(doc)
         parse_project(json.loads(text))
     except ProjectFileError as exc:
@@ -80,7 +85,8 @@ def save_project(project: Project, path: str | Path, *, backup: bool = True, dur
             archive.write(PROJECT_JSON, text, compress=True)
             for index, (task, embed) in enumerate(zip(project.tasks, embeds)):
                 if embed:  # npz is compressed already
-                    archive.write(data_member(index), npz.encode(task.arrays()), compress=False)
+                    archive.write(data_member(index), npz.encode(task.arrays(), compress=not self_contained),
+                                  compress=False)
             for run in project.runs:
                 if run.weights is not None:  # stored: tensors barely compress and speed matters
                     archive.write_parts(weights_member(run.id), *tensors.encode_parts(run.weights))

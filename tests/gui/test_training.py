@@ -132,6 +132,27 @@ def test_a_failing_run_shows_the_error_and_keeps_its_history(make_window, train_
     assert run.acc_matrix  # the row before training is kept
 
 
+def test_a_training_process_that_dies_ends_the_run_with_the_error_and_its_history(make_window, train_script,
+                                                                                  blob_tasks, qtbot):
+    window = make_window(tiny_project(blob_tasks, strategy="finetune", epochs=400))
+    training = window.training
+    train_script.answer("show_run_error", None)
+    training.start()
+    qtbot.waitUntil(lambda: bool(training.state.epoch_loss_x), timeout=RUN_TIMEOUT_MS)
+    training.worker.trainer.process.popen.kill()  # as the out-of-memory killer would
+    wait_done(qtbot, window)
+    run = window.document.project.runs[-1]
+    assert run.status == "failed" and "killed" in run.message and run.curves and run.acc_matrix
+    (call,) = train_script.called("show_run_error")
+    assert "killed" in call[2]
+    assert window.isVisible() and not window.document.locked and training.train_action.isEnabled()
+    assert "Run failed" in training.panel.log_text()
+    window.document.project.settings.epochs = 1
+    training.start()  # the next run gets a new process
+    wait_done(qtbot, window)
+    assert window.document.project.runs[-1].status == "finished"
+
+
 def test_closing_during_a_run_asks_stops_and_joins_the_thread(make_window, train_script, blob_tasks, qtbot):
     window = make_window(tiny_project(blob_tasks, strategy="finetune", epochs=400))
     training = window.training
@@ -210,3 +231,81 @@ def test_strategy_list_read_without_torch_matches_the_engine():
     from modstudio.gui.training.run_panel import _from_classes, _from_source
 
     assert _from_source() == _from_classes()
+
+
+def test_devices_are_listed_by_the_training_process(qtbot):
+    from modstudio.gui.training.devices import LOOKING, DeviceCombo
+
+    combo = DeviceCombo()
+    qtbot.addWidget(combo)
+    combo.select("cuda:3")  # a saved project's choice stays selectable
+    combo.show()  # shown: the question goes out
+    assert combo.findText(LOOKING) >= 0 and not combo.model().item(combo.findText(LOOKING)).isEnabled()
+    qtbot.waitUntil(lambda: combo.listed, timeout=RUN_TIMEOUT_MS)
+    names = [combo.itemData(i) for i in range(combo.count())]
+    assert names[0] == "auto" and "cpu" in names and combo.currentData() == "cuda:3"
+    assert combo.findText(LOOKING) < 0 and "CPU (" in combo.itemText(names.index("cpu"))
+
+
+def test_devices_that_cannot_be_listed_leave_auto_and_cpu(qtbot, monkeypatch):
+    from modstudio.gui.training.devices import LOOKING, DeviceCombo
+    from modstudio.learn import remote
+
+    def broken():
+        raise RuntimeError("no driver")
+
+    monkeypatch.setattr(remote, "list_devices", broken)
+    combo = DeviceCombo()
+    qtbot.addWidget(combo)
+    combo.list_devices()
+    qtbot.waitUntil(lambda: "no driver" in combo.toolTip(), timeout=10000)
+    assert [combo.itemData(i) for i in range(combo.count())] == ["auto", "cpu"] and combo.findText(LOOKING) < 0
+
+
+def test_progress_line_names_task_epoch_phase_speed_and_eta(qtbot):
+    from modstudio.gui.training.progress import ProgressHeader
+    from modstudio.gui.training.state import LiveRun
+
+    header = ProgressHeader()
+    qtbot.addWidget(header)
+    header.resize(1200, 30)
+    header.show()
+    state = LiveRun.for_tasks(["a", "b"], "expansion")
+    state.status, state.current_task, state.epoch, state.epochs = "running", 1, 2, 5
+    state.samples_per_s, state.eta_s, state.device, state.phase = 31868.4, 75.0, "cpu", "search"
+    header.refresh(state)
+    assert header.bar.format() == "Task 2/2 · epoch 3/5 · searching · %p%"
+    assert header.speed.text() == "31.9 k samples/s · ETA 1:15 · cpu"
+    # the label's room is kept whatever the figures: no re-layout of the panel when they change
+    assert header.speed.sizeHint().width() <= header.speed.minimumWidth()
+    state.phase, state.version = "train", state.version + 1
+    header.refresh(state, paused=True)
+    assert header.bar.format() == "Task 2/2 · epoch 3/5 · paused · %p%"
+    header.refresh(state)
+    assert header.bar.format() == "Task 2/2 · epoch 3/5 · training · %p%"
+    header.bar.setFixedWidth(150)  # a narrow panel: shorter words, still one line
+    qtbot.wait(10)
+    state.version += 1
+    header.refresh(state)
+    text = header.bar.format()
+    assert text.startswith("T2/2 ·") and header.bar.fontMetrics().horizontalAdvance(text) < 150
+
+
+def test_epoch_dots_only_while_few_and_axes_that_never_resize(qtbot):
+    import numpy as np
+
+    from modstudio.gui.training.plots import DOT_LIMIT, LEFT_AXIS_WIDTH, RetentionPlot, set_points
+
+    plot = RetentionPlot()
+    qtbot.addWidget(plot)
+    plot.reset(["a"])
+    curve = plot.curves[0]
+    set_points(curve, np.arange(DOT_LIMIT), np.zeros(DOT_LIMIT))
+    assert curve.opts["symbol"] == "o"
+    set_points(curve, np.arange(DOT_LIMIT + 1), np.zeros(DOT_LIMIT + 1))
+    assert curve.opts["symbol"] is None and len(curve.xData) == DOT_LIMIT + 1
+    set_points(curve, [0.0, 1.0], [0.5, 0.6])
+    assert curve.opts["symbol"] == "o"
+    axis = plot.getPlotItem().getAxis("left")
+    plot.setYRange(0, 0.0001)  # wider tick labels would otherwise resize the data area
+    assert axis.minimumWidth() == axis.maximumWidth() == LEFT_AXIS_WIDTH

@@ -126,16 +126,19 @@ def test_stop_mid_epoch_keeps_the_partial_run(tiny_project):
 def test_pause_blocks_training_until_resume(tiny_project):
     trainer = Trainer(tiny_project.graph, tiny_project.tasks, tiny_project.settings)
     paused_at = {}
+    pause_asked = threading.Event()
 
     def on_event(event):
         if isinstance(event, ev.EpochEnded) and not paused_at:
             paused_at["epoch"] = (event.task, event.epoch)
             trainer.pause()
+            pause_asked.set()
 
     trainer.callbacks.append(on_event)
     thread = threading.Thread(target=lambda: paused_at.setdefault("run", trainer.run()))
     thread.start()
-    thread.join(timeout=2.0)
+    assert pause_asked.wait(60)
+    thread.join(timeout=1.0)
     assert thread.is_alive() and trainer.paused  # waiting at the next batch
     curves_while_paused = len(trainer.run_record.curves)
     thread.join(timeout=0.5)
@@ -143,6 +146,8 @@ def test_pause_blocks_training_until_resume(tiny_project):
     trainer.resume()
     thread.join(timeout=60)
     assert not thread.is_alive() and paused_at["run"].status == "finished"
+    # the pause (≥ 1.5 s above) is not training time: samples/s and the ETA leave it out
+    assert 1.4 <= trainer._paused_s < 60
 
 
 def test_nan_loss_fails_the_run_and_keeps_history(tiny_project):

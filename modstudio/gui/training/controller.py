@@ -177,7 +177,7 @@ class TrainingController(QObject):
         self.state.status = "running"
         self.shown_run = None
         self._badges_version = None
-        self.panel.log.clear()
+        self.panel.clear_log()
         self.panel.append_log(f"Training {len(project.tasks)} tasks with {settings.strategy} "
                               f"({settings.epochs} epochs per task, {settings.optimizer} lr {settings.lr:g}, "
                               f"batch {settings.batch_size}, seed {settings.seed}, device {settings.device})")
@@ -216,14 +216,17 @@ class TrainingController(QObject):
             self.panel.append_log("Stopping after the current batch …")
             self.stop_action.setEnabled(False)
 
-    def stop_and_wait(self, timeout_ms: int = 60000) -> bool:
-        """Stop a run and join its thread (closing the window); the partial run is kept."""
+    def stop_and_wait(self, timeout_ms: int = 30000) -> bool:
+        """Stop a run and join its thread (closing the window); the partial run is kept. A run that
+        does not stop within ``timeout_ms`` (a kernel that never returns) has its process ended."""
         if not self.running:
             return True
         worker = self.worker
         worker.stop()
         if not worker.wait(timeout_ms):
-            return False
+            worker.kill()
+            if not worker.wait(10000):
+                return False
         self._finish(worker.result, quiet=True)
         return True
 
@@ -286,10 +289,14 @@ class TrainingController(QObject):
             self._finish(run)
 
     def _finish(self, run, quiet: bool = False) -> None:
+        from modstudio.learn.remote import start_spare
+
         worker, self.worker = self.worker, None
         if worker is not None:
             worker.wait()
             worker.deleteLater()
+        if not quiet:
+            start_spare()  # the next run starts at once instead of after seconds of importing torch
         self.timer.stop()
         self._lock(False)
         self.state.status, self.state.message = run.status, run.message

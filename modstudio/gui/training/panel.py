@@ -14,6 +14,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from modstudio.gui.heap import settle_heap
 from modstudio.gui.training.progress import ProgressHeader
 from modstudio.gui.training.run_panel import RunPanel
 
@@ -21,6 +22,7 @@ VIEWS_DELAY_MS = 150  # after the window's first paint
 
 NO_OVERLAY, FOLLOW = "none", "follow"
 MAX_LOG_LINES = 20000
+LOG_FLUSH_MS = 100  # lines arrive up to ~100 a second; one append per flush keeps the log cheap
 
 
 class TrainingPanel(QWidget):
@@ -77,6 +79,7 @@ class TrainingPanel(QWidget):
         self.log.setObjectName("training-log")
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(MAX_LOG_LINES)
+        self._log_lines: list[str] = []  # waiting for the next flush
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         mono.setPointSizeF(9.0)
@@ -121,6 +124,7 @@ class TrainingPanel(QWidget):
         self.lesion = LesionPanel(self.document)
         self.lesion_page.layout().addWidget(self.lesion)
         self.views_ready()
+        settle_heap()  # pyqtgraph and the views stay: keep full collections from stalling live plots
 
     def views_ready(self) -> None:
         """Hook for the controller: connect the views' signals once they exist."""
@@ -150,7 +154,20 @@ class TrainingPanel(QWidget):
         return self.overlay.currentData()
 
     def append_log(self, text: str) -> None:
-        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
+        """Add a line; lines are written to the log together, at most every ``LOG_FLUSH_MS``."""
+        if not self._log_lines:
+            QTimer.singleShot(LOG_FLUSH_MS, self.flush_log)
+        self._log_lines.append(f"{time.strftime('%H:%M:%S')}  {text}")
+
+    def flush_log(self) -> None:
+        if self._log_lines:
+            lines, self._log_lines = self._log_lines, []
+            self.log.appendPlainText("\n".join(lines))
+
+    def clear_log(self) -> None:
+        self._log_lines = []
+        self.log.clear()
 
     def log_text(self) -> str:
+        self.flush_log()
         return self.log.toPlainText()

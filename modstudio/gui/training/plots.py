@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from modstudio.gui import theme
 from modstudio.gui.numbers import compact_count
@@ -27,6 +27,21 @@ def task_color(index: int) -> QColor:
     if index < len(TASK_COLORS):
         return QColor(TASK_COLORS[index])
     return pg.intColor(index, hues=max(index + 1, 12)).toRgb()
+
+
+# A dot per epoch helps read a short run; past this many points per curve the dots merge into the
+# line anyway, and drawing them was a third of each live redraw.
+DOT_LIMIT = 150
+LEFT_AXIS_WIDTH = 52  # px: room for "0.0001" and the axis title
+
+
+def set_points(curve: pg.PlotDataItem, xs, ys) -> None:
+    """New data for ``curve``, with its epoch dots only while they are few enough to tell apart."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    dots = len(xs) <= DOT_LIMIT
+    if dots != (curve.opts["symbol"] is not None):
+        curve.setSymbol("o" if dots else None)
+    curve.setData(xs, ys)
 
 
 def _chrome() -> dict:
@@ -55,6 +70,13 @@ class ThemedPlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
+        for name in ("left", "bottom"):
+            # Kept as a pixmap: a live redraw of the data then blits the axes instead of replaying
+            # their text (a third of the plots' paint time); a range or theme change redraws them.
+            item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # A fixed width: tick labels that widen as the range changes ("1" → "0.05") would resize the
+        # data area and redraw the whole plot.
+        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.apply_theme()
         notifier = getattr(theme, "notifier", None)
         if notifier is not None:
@@ -145,7 +167,7 @@ class RetentionPlot(ThemedPlot):
             return
         self._version = state.version
         for curve, (xs, ys) in zip(self.curves, state.retention):
-            curve.setData(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+            set_points(curve, xs, ys)
         if state.status == "running" and state.current_task >= 0:
             self.current.setRegion((state.current_task, state.current_task + 1))
             self.current.show()
@@ -181,7 +203,7 @@ class LossPlot(ThemedPlot):
             self._n = state.n_tasks
             self.setXRange(0, max(state.n_tasks, 1), padding=0.02)
         self.fine.setData(np.asarray(state.loss_x, dtype=float), np.asarray(state.loss_y, dtype=float))
-        self.epochs.setData(np.asarray(state.epoch_loss_x, dtype=float), np.asarray(state.epoch_loss_y, dtype=float))
+        set_points(self.epochs, state.epoch_loss_x, state.epoch_loss_y)
 
 
 class MatrixPlot(ThemedPlot):
@@ -189,6 +211,7 @@ class MatrixPlot(ThemedPlot):
 
     def __init__(self, parent=None) -> None:
         super().__init__("Accuracy matrix", parent)
+        self.getPlotItem().getAxis("left").setWidth(None)  # its labels ("after T3") change only per task
         self.image = pg.ImageItem(axisOrder="row-major")
         self.colormap = pg.colormap.get("viridis")
         self.addItem(self.image)
@@ -293,6 +316,7 @@ class SummaryCards(QWidget):
             font.setPointSizeF(15.0)
             font.setBold(True)
             value.setFont(font)
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("−100.0 %"))  # no re-layout per figure
             for label in (name, value):
                 label.setToolTip(tip)
             grid.addWidget(name, 0, column)

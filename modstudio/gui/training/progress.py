@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
+from modstudio.gui.numbers import compact_count
+
 PHASES = {"search": "searching", "train": "training"}
+SPEED_TEMPLATE = "888.8 k samples/s · ETA 88:88 · cuda:0"
 
 
 def fmt_eta(seconds: float | None) -> str:
@@ -28,12 +31,21 @@ class ProgressHeader(QWidget):
         self.bar.setValue(0)
         self.bar.setTextVisible(True)
         self.bar.setFormat("idle")
-        self.bar.setMinimumWidth(220)
+        self.bar.setMinimumWidth(150)  # its text shortens to fit (see _fitting)
         self.speed = QLabel("")
         self.speed.setObjectName("dim")
+        # Its room is kept from the start: a label that widens as its text comes and changes would
+        # re-lay out the panel and redraw every plot (a 100 ms stall when the first figure came).
+        self.speed.setMinimumWidth(self.speed.fontMetrics().horizontalAdvance(SPEED_TEMPLATE))
         layout.addWidget(self.bar, 3)
         layout.addWidget(self.speed, 0)
         self._key = None
+
+    def _fitting(self, *formats: str) -> str:
+        """The first (most telling) of ``formats`` that fits the bar on one line; else the last."""
+        room = self.bar.width() - 12
+        metrics = self.bar.fontMetrics()
+        return next((f for f in formats if metrics.horizontalAdvance(f.replace("%p%", "100%")) <= room), formats[-1])
 
     def refresh(self, state, paused: bool = False) -> None:
         key = (state.version, state.status, paused)
@@ -47,12 +59,19 @@ class ProgressHeader(QWidget):
             else:
                 name = state.task_names[state.current_task] if state.current_task < len(state.task_names) else ""
                 phase = "paused" if paused else PHASES.get(state.phase, "training")
-                epoch = f" · epoch {min(state.epoch + 1, state.epochs)}/{state.epochs}" if state.epochs else ""
-                self.bar.setFormat(f"Task {state.current_task + 1}/{state.n_tasks}{epoch} · {phase} · %p%")
+                task = f"{state.current_task + 1}/{state.n_tasks}"
+                epoch = f"{min(state.epoch + 1, state.epochs)}/{state.epochs}" if state.epochs else ""
+                self.bar.setFormat(self._fitting(
+                    f"Task {task}" + (f" · epoch {epoch}" if epoch else "") + f" · {phase} · %p%",
+                    f"Task {task}" + (f" · epoch {epoch}" if epoch else "") + (f" · {phase}" if phase != "training" else "") + " · %p%",
+                    f"T{task}" + (f" · ep {epoch}" if epoch else "") + (f" · {phase}" if phase != "training" else "") + " · %p%",
+                    f"T{task}" + (f" · {phase}" if phase != "training" else "") + " · %p%",
+                    f"T{task} · %p%",
+                ))
                 self.bar.setToolTip(f"Task {state.current_task + 1} of {state.n_tasks}: {name}")
-            rate = f"{state.samples_per_s:,.0f} samples/s" if state.samples_per_s else ""
-            self.speed.setText("   ".join(p for p in (rate, f"ETA {fmt_eta(state.eta_s)}" if rate else "",
-                                                       state.device) if p))
+            rate = f"{compact_count(state.samples_per_s, ' ')} samples/s" if state.samples_per_s else ""
+            self.speed.setText(" · ".join(p for p in (rate, f"ETA {fmt_eta(state.eta_s)}" if rate else "",
+                                                      state.device) if p))
         elif state.status == "idle":
             self.bar.setFormat("idle: press Train to run the task sequence")
             self.speed.setText("")

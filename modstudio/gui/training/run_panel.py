@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget)
 
 from modstudio.gui.edits import SetProjectField
+from modstudio.gui.training.devices import DeviceCombo
 
 
 @dataclass(frozen=True)
@@ -132,47 +133,6 @@ class SciSpin(QDoubleSpinBox):
         if value <= 0:
             value = max(self.minimum(), 1e-4)
         self.setValue(value * (2.0 ** steps))
-
-
-class DeviceCombo(QComboBox):
-    """Devices by name and memory; listing them needs torch, so it happens when the list opens
-    (or when a run has loaded torch anyway), never at start-up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.addItem("Automatic (GPU if present, else CPU)", "auto")
-        self.addItem("CPU", "cpu")
-        self._listed = False
-
-    def list_devices(self) -> None:
-        if self._listed:
-            return
-        try:
-            from modstudio.learn.device import list_devices
-
-            devices = list_devices()
-        except Exception:
-            return
-        self._listed = True
-        current = self.currentData()
-        self.blockSignals(True)
-        self.clear()
-        self.addItem("Automatic (GPU if present, else CPU)", "auto")
-        for device in devices:
-            self.addItem(f"{device.label}  [{device.name}]", device.name)
-        self.select(current)
-        self.blockSignals(False)
-
-    def select(self, name: str) -> None:
-        index = self.findData(name)
-        if index < 0:
-            self.addItem(name, name)
-            index = self.count() - 1
-        self.setCurrentIndex(index)
-
-    def showPopup(self) -> None:  # noqa: N802
-        self.list_devices()
-        super().showPopup()
 
 
 def _param_editor(default: Any) -> QWidget:

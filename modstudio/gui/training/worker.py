@@ -1,21 +1,18 @@
-"""The QThread that runs one training run.
+"""The QThread that runs one training run, in a training process of its own.
 
-The learn layer (and with it torch) is imported here, on the worker thread, the first time a run
-starts, so the window never waits for it. Stop/pause/resume may arrive before the trainer exists
-(torch still importing): they are remembered and applied when it is ready.
+The thread relays: it hands the run to ``modstudio.learn.remote`` (which starts the process, or
+takes one started ahead), and passes each event the process sends to the bridge. It spends its
+time blocked on the process's output, without the GIL, so the window's Python never waits for
+the trainer's, nor the trainer's for the window's (see ``modstudio.learn.host`` for the figures).
+Torch is never imported into the studio's process for training.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import threading
 import traceback
 
 from PySide6.QtCore import QThread, Signal
-
-
-SWITCH_INTERVAL_S = 0.001
 
 
 def default_threads(device: str) -> int | None:
@@ -30,80 +27,48 @@ class TrainingWorker(QThread):
     run_done = Signal(object)  # the Run record (finished, stopped or failed); queued to the GUI thread
 
     def __init__(self, graph, tasks, settings, bridge, threads: int | None = -1, parent=None) -> None:
+        from modstudio.learn.remote import RemoteTrainer
+
         super().__init__(parent)
-        # The worker trains on its own copies: the project may be saved (or, after the run, edited)
-        # while the trainer still holds them.
+        # The run gets its own copies: the project may be saved (or, after the run, edited) meanwhile.
         self.graph = graph.copy()
         self.tasks = list(tasks)
         self.settings = settings
         self.bridge = bridge
         self.threads = default_threads(settings.device) if threads == -1 else threads
-        self.trainer = None
+        self.trainer = RemoteTrainer(self.graph, self.tasks, settings, [bridge], self.threads)
         self.result = None
-        self._lock = threading.Lock()
-        self._stop_requested = False
-        self._pause_requested = False
+        self._paused = False
 
     # ------------------------------------------------------------------ control (any thread)
 
     def stop(self) -> None:
-        with self._lock:
-            self._stop_requested = True
-            if self.trainer is not None:
-                self.trainer.stop()
+        self.trainer.stop()
 
     def pause(self) -> None:
-        with self._lock:
-            self._pause_requested = True
-            if self.trainer is not None:
-                self.trainer.pause()
+        self._paused = True
+        self.trainer.pause()
 
     def resume(self) -> None:
-        with self._lock:
-            self._pause_requested = False
-            if self.trainer is not None:
-                self.trainer.resume()
+        self._paused = False
+        self.trainer.resume()
+
+    def kill(self) -> None:
+        """End the training process at once: for a run that does not answer stop."""
+        self.trainer.kill()
 
     @property
     def paused(self) -> bool:
-        return self._pause_requested
+        return self._paused
 
     # ------------------------------------------------------------------ the thread
 
     def run(self) -> None:  # noqa: D401 - QThread's entry point
-        # The trainer's per-batch Python holds the GIL; a shorter switch interval hands it to the
-        # GUI thread within ~1 ms instead of 5 ms, which keeps the event loop's stalls short.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
         try:
-            self.result = self._train()
-        except BaseException as exc:  # the trainer never raises; an import or set-up error may
+            self.result = self.trainer.run()
+        except BaseException as exc:  # run() returns every failure as a run; this is a bug's safety net
             self.result = self._failed_run(exc)
-        finally:
-            sys.setswitchinterval(interval)
         self.run_done.emit(self.result)
-
-    def _train(self):
-        import torch
-
-        from modstudio.learn.trainer import Trainer
-
-        trainer = Trainer(self.graph, self.tasks, self.settings, [self.bridge])
-        with self._lock:
-            self.trainer = trainer
-            if self._stop_requested:
-                trainer.stop()
-            elif self._pause_requested:
-                trainer.pause()
-        threads = torch.get_num_threads()
-        # Leave a core to the GUI thread: CPU kernels of studio-sized networks gain little from the
-        # last core, and the event loop stalls when every core is busy with intra-op threads.
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        try:
-            return trainer.run()
-        finally:
-            torch.set_num_threads(threads)
 
     def _failed_run(self, exc: BaseException):
         from dataclasses import asdict
