@@ -80,9 +80,13 @@ class _Host:
         with self.trainer_lock:  # the studio closed its end: nobody is left to see a run
             if self.trainer is not None:
                 self.trainer.stop()
+            elif self.jobs.empty():
+                os._exit(0)  # nothing to finish (torch may still be importing): end now
         self.jobs.put(None)
 
     def serve(self) -> int:
+        # Reading stdin first: if the studio goes away while torch still imports, this ends at once.
+        threading.Thread(target=self.read_stdin, name="stdin", daemon=True).start()
         import torch
 
         from modstudio.learn.trainer import OPTIMIZERS
@@ -90,7 +94,6 @@ class _Host:
         default_threads = torch.get_num_threads()
         # torch imports its compiler stack with the first optimiser: pay that before the first job.
         OPTIMIZERS["adam"]([torch.zeros(1, requires_grad=True)])
-        threading.Thread(target=self.read_stdin, name="stdin", daemon=True).start()
         while (job := self.jobs.get()) is not None:
             if job.get("devices"):
                 self.list_devices()

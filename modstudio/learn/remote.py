@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -92,6 +93,7 @@ class HostProcess:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self._stderr_thread = threading.Thread(target=self._keep_stderr, name="training-stderr", daemon=True)
         self._stderr_thread.start()
+        _started.add(self)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -132,6 +134,7 @@ class HostProcess:
 
 _idle: HostProcess | None = None  # a training process waiting for the next run
 _idle_lock = threading.Lock()
+_started: weakref.WeakSet[HostProcess] = weakref.WeakSet()  # every one not yet reaped
 
 
 def start_spare() -> None:
@@ -156,6 +159,12 @@ def end_spare() -> None:
         idle.close()
 
 
+def _end_all() -> None:
+    """At exit: no training process outlives the studio (one may still be importing torch)."""
+    for process in list(_started):
+        process.kill()
+
+
 def _take_process() -> HostProcess:
     global _idle
     with _idle_lock:
@@ -177,7 +186,7 @@ def _give_back(process: HostProcess) -> None:
         process.close()
 
 
-atexit.register(end_spare)
+atexit.register(_end_all)
 
 
 def list_devices() -> list[tuple[str, str]]:

@@ -151,3 +151,11 @@ def test_one_process_serves_the_runs_one_after_another(tiny_project):
     assert set(pids) == {waiting.popen.pid}
     remote.end_spare()
     assert remote._idle is None and not waiting.alive()
+
+
+def test_the_training_process_is_the_same_program_frozen_or_not(monkeypatch):
+    import sys
+
+    assert remote.host_command()[1:] == ["-m", "modstudio", "--training-host"]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert remote.host_command() == [sys.executable, "--training-host"]  # the bundle's own executable

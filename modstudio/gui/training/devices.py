@@ -1,20 +1,22 @@
 """The device chooser of the run settings: every CUDA GPU by name and memory, Apple MPS, the CPU.
 
 Listing devices needs torch (and, for CUDA, a driver context), which only the training process
-loads: the chooser asks it in the background the first time it is shown, offers "automatic" and
-"CPU" meanwhile, and fills in the rest when the answer comes. The process it starts then waits for
-the first run, which therefore starts without the seconds of importing torch.
+loads: the chooser asks it in the background a few seconds after it is first shown (not during the
+studio's start-up, which would then share the CPU with torch's import) or when its list is opened,
+offers "automatic" and "CPU" meanwhile, and fills in the rest when the answer comes. The process it
+starts then waits for the first run, which therefore starts without the seconds of importing torch.
 """
 
 from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox
 
 AUTO = ("auto", "Automatic (GPU if present, else CPU)")
 LOOKING = "Looking for GPUs…"
+ASK_AFTER_SHOWN_MS = 3000
 
 
 class _Answer(QObject):
@@ -86,7 +88,12 @@ class DeviceCombo(QComboBox):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
-        self.list_devices()
+        if not self.listed:
+            QTimer.singleShot(ASK_AFTER_SHOWN_MS, self._ask_if_shown)
+
+    def _ask_if_shown(self) -> None:
+        if self.isVisible():
+            self.list_devices()
 
     def showPopup(self) -> None:  # noqa: N802
         self.list_devices()
