@@ -1,5 +1,5 @@
-"""Smoke-test a built bundle: ``--version``, the headless commands (torch included), and an
-offscreen start of the studio that quits once its window is shown.
+"""Smoke-test a built bundle: ``--version``, the headless commands (torch included), the training
+process the studio starts, and an offscreen start of the studio that quits once its window is shown.
 
     python packaging/smoke.py dist/ModStudio
 
@@ -44,14 +44,17 @@ def main(bundle: Path) -> int:
         ("train (torch)", [str(exe), "train", str(project), "--strategy", "finetune", "--epochs", "1",
                            "--device", "cpu", "--json"], '"status": "finished"'),
         ("info", [str(exe), "info", str(project)], "runs: 1"),
+        # the studio trains in this process of the bundle's own executable (modstudio.learn.host)
+        ("training process", [str(exe), "--training-host"], '"devices": [', '{"devices": true}\n'),
         ("studio, offscreen", [str(exe)], "MODSTUDIO_SMOKE window_shown="),
         ("studio with a project", [str(exe), str(project)], "welcome=0"),
     ]
-    for name, command, expect in steps:
+    for name, command, expect, *stdin in steps:
         step_env = dict(env, MODSTUDIO_SMOKE_TEST="1") if name.startswith("studio") else env
         start = time.time()
         try:
-            done = subprocess.run(command, env=step_env, capture_output=True, text=True, timeout=300)
+            done = subprocess.run(command, env=step_env, capture_output=True, text=True, timeout=300,
+                                  input=stdin[0] if stdin else None)
         except subprocess.TimeoutExpired:
             print(f"smoke: {name}: timed out after 300 s", file=sys.stderr)
             return 1

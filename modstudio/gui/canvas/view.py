@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtGui import QPainter, QPen, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsView
 
 from modstudio.gui import theme
@@ -49,7 +49,9 @@ class CanvasView(QGraphicsView):
         zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
         factor = zoom / self.zoom
         if not math.isclose(factor, 1.0):
-            self.scale(factor, factor)
+            # The scale itself, not a factor on the current one: products drift (100 % became
+            # 0.9999999999999999). setTransform keeps the transformation anchor as scale() does.
+            self.setTransform(QTransform.fromScale(zoom, zoom))
             self.zoom_changed.emit(self.zoom)
 
     def zoom_by(self, factor: float) -> None:
