@@ -83,6 +83,10 @@ class ModularNetwork(nn.Module):
         self.frozen: set[tuple[str, int]] = set()
         self.laterals = nn.ModuleDict()
         self.lateral_tasks: set[int] = set()
+        # Where the network lives: modules are grown long after ``.to(device)``, when the bank may
+        # still hold no parameter to ask (the first heads of a CUDA run were made on the CPU).
+        # A buffer moves with ``.to()``; empty and not persistent, it is in no file.
+        self.register_buffer("_placement", torch.empty(0), persistent=False)
         self.shared_head: nn.Module | None = None
         if shared_head_classes:
             self.shared_head = build_node(self.graph, report, self.head_id, classes=shared_head_classes)
@@ -163,9 +167,7 @@ class ModularNetwork(nn.Module):
         return self
 
     def _device(self) -> torch.device:
-        for p in self.parameters():
-            return p.device
-        return torch.device("cpu")
+        return self._placement.device
 
     # ------------------------------------------------------------------ running
 

@@ -214,3 +214,17 @@ def test_restore_refuses_runs_without_a_model(tiny_project):
     run = ms.train(tiny_project, scenario="nonsense").run
     with pytest.raises(RestoreError, match="no saved weights|trained no task"):
         restore_network(tiny_project, run)
+
+
+def test_modules_grown_after_the_move_land_on_the_networks_device(tiny_project):
+    """The bank is empty when the trainer moves the network; heads and instances come later and
+    must follow it (on CUDA they stayed on the CPU). The meta device stands in for a GPU here."""
+    from modstudio.learn.network import ModularNetwork
+
+    net = ModularNetwork(tiny_project.graph, (8,), [2, 2, 2])
+    net.to("meta")
+    net.add_head(2)
+    net.set_path(0, {})
+    net.grow(next(iter(net.trainable_nodes)))
+    assert {p.device.type for p in net.parameters()} == {"meta"}
+    assert not any(k.endswith("_placement") for k in net.state_dict())  # in no file
