@@ -61,11 +61,13 @@ class ProgressHeader(QWidget):
                 phase = "paused" if paused else PHASES.get(state.phase, "training")
                 task = f"{state.current_task + 1}/{state.n_tasks}"
                 epoch = f"{min(state.epoch + 1, state.epochs)}/{state.epochs}" if state.epochs else ""
+                long_epoch, short_epoch = (f" · epoch {epoch}", f" · ep {epoch}") if epoch else ("", "")
+                unusual = "" if phase == "training" else f" · {phase}"  # worth its room in a narrow bar
                 self.bar.setFormat(self._fitting(
-                    f"Task {task}" + (f" · epoch {epoch}" if epoch else "") + f" · {phase} · %p%",
-                    f"Task {task}" + (f" · epoch {epoch}" if epoch else "") + (f" · {phase}" if phase != "training" else "") + " · %p%",
-                    f"T{task}" + (f" · ep {epoch}" if epoch else "") + (f" · {phase}" if phase != "training" else "") + " · %p%",
-                    f"T{task}" + (f" · {phase}" if phase != "training" else "") + " · %p%",
+                    f"Task {task}{long_epoch} · {phase} · %p%",
+                    f"Task {task}{long_epoch}{unusual} · %p%",
+                    f"T{task}{short_epoch}{unusual} · %p%",
+                    f"T{task}{unusual} · %p%",
                     f"T{task} · %p%",
                 ))
                 self.bar.setToolTip(f"Task {state.current_task + 1} of {state.n_tasks}: {name}")
