@@ -72,6 +72,11 @@ class EpochEnded(Event):
     accuracies: list[float]
     fraction: float
 
+    def curve_point(self) -> dict[str, Any]:
+        """This epoch as a point of ``Run.curves`` (the trainer's record, and one rebuilt from events)."""
+        return {"task": self.task, "epoch": self.epoch, "fraction": self.fraction, "loss": self.train_loss,
+                "acc": list(self.accuracies)}
+
 
 @dataclass(frozen=True)
 class ModuleAdded(Event):

@@ -63,8 +63,7 @@ class RunFromEvents:
         elif kind == "evaluated" and event.task == -1:
             run.acc_matrix = [list(event.accuracies)]
         elif kind == "epoch_ended":
-            run.curves.append({"task": event.task, "epoch": event.epoch, "fraction": event.fraction,
-                               "loss": event.train_loss, "acc": list(event.accuracies)})
+            run.curves.append(event.curve_point())
         elif kind == "task_ended":
             run.acc_matrix.append(list(event.accuracies))
             run.paths.append(dict(event.path))
@@ -108,6 +107,18 @@ class HostProcess:
     def kill(self) -> None:
         if self.alive():
             self.popen.kill()
+
+    def messages(self):
+        """The JSON objects the process writes, one a line, until its output ends (it exited)."""
+        for raw in iter(self.popen.stdout.readline, b""):
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                message = None
+            if isinstance(message, dict):
+                yield message
+            else:
+                log.warning("training process %d: unreadable message %r", self.popen.pid, raw[:200])
 
     def close(self) -> int:
         """End the process (its stdin closing ends a waiting one; a busy one is killed) and reap it."""
@@ -195,11 +206,7 @@ def list_devices() -> list[tuple[str, str]]:
     (the process imports torch); the process then waits for the first run."""
     process = _take_process()
     process.send(json.dumps({"devices": True}))
-    for raw in iter(process.popen.stdout.readline, b""):
-        try:
-            message = json.loads(raw)
-        except ValueError:
-            continue
+    for message in process.messages():
         if "devices" in message:
             _give_back(process)
             return [(str(d["name"]), str(d["label"])) for d in message["devices"]]
@@ -298,19 +305,17 @@ class RemoteTrainer:
     def _relay(self, recorder: RunFromEvents) -> tuple[bool, str]:
         """Hand each event to the callbacks until the process says the job ended (True, and its error
         if the run could not be set up), or until the process itself ends (False)."""
-        for raw in iter(self.process.popen.stdout.readline, b""):
+        for message in self.process.messages():
+            if "done" in message:
+                return True, ""
+            if "error" in message:
+                return True, str(message["error"])
+            if "event" not in message:
+                continue
             try:
-                message = json.loads(raw)
-                if "event" in message:
-                    event = event_from_json(message["event"])
-                elif "done" in message:
-                    return True, ""
-                elif "error" in message:
-                    return True, str(message["error"])
-                else:
-                    continue
+                event = event_from_json(message["event"])
             except (ValueError, TypeError, AttributeError) as exc:
-                log.warning("training process: unreadable message %r (%s)", raw[:200], exc)
+                log.warning("training process: unreadable event %r (%s)", message["event"], exc)
                 continue
             recorder(event)
             for callback in self.callbacks:

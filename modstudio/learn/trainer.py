@@ -256,10 +256,9 @@ class Trainer:
             if phase == "train":
                 accuracies = self._fresh_accuracies = self.evaluate_all()
                 fraction = self._fraction(task, 0.0)
-                self.run_record.curves.append(
-                    {"task": task, "epoch": epoch, "fraction": fraction, "loss": mean_loss, "acc": accuracies}
-                )
-                self.emit(ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction))
+                event = ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction)
+                self.run_record.curves.append(event.curve_point())
+                self.emit(event)
         self._end_fit()
 
     # ------------------------------------------------------------------ hooks for several processes
