@@ -270,7 +270,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from modstudio.bench import format_report, run_bench
+    from modstudio.benchmarks import format_report, run_bench
 
     report = run_bench(quick=args.quick)
     print(json.dumps(report, indent=2) if args.json else format_report(report))

@@ -15,7 +15,7 @@ import platform
 import sys
 from pathlib import Path
 
-from modstudio import __version__, paths
+from modstudio import __version__, user_dirs
 
 LOGGER_NAME = "modstudio"
 LOG_FILE = "modstudio.log"
@@ -29,7 +29,7 @@ _HANDLER_FLAG = "_modstudio_file_handler"
 
 def log_file(folder: str | Path | None = None) -> Path:
     """Where the current log is written (the rotated ones are ``modstudio.log.1`` … ``.5``)."""
-    return Path(folder) / LOG_FILE if folder is not None else paths.log_dir(create=False) / LOG_FILE
+    return Path(folder) / LOG_FILE if folder is not None else user_dirs.log_dir(create=False) / LOG_FILE
 
 
 def _level(level: int | str | None) -> int:
@@ -50,7 +50,7 @@ def setup_logging(folder: str | Path | None = None, level: int | str | None = No
     stop_logging()
     logger = logging.getLogger(LOGGER_NAME)
     try:
-        directory = Path(folder) if folder is not None else paths.log_dir(create=True)
+        directory = Path(folder) if folder is not None else user_dirs.log_dir(create=True)
         directory.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(directory / LOG_FILE, maxBytes=max_bytes,
                                                        backupCount=backup_count, encoding="utf-8", delay=True)

@@ -3,7 +3,7 @@ optional project to open.
 
 ``MODSTUDIO_SMOKE_TEST=1`` makes the studio quit as soon as its window is shown, printing one
 line (``MODSTUDIO_SMOKE window_shown=<epoch seconds> …``): the packaging smoke test and the
-startup benchmark (``modstudio.gui.bench.bench_startup``) run it offscreen.
+startup benchmark (``modstudio.gui.canvas_bench.bench_startup``) run it offscreen.
 """
 
 from __future__ import annotations

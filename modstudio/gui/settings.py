@@ -11,15 +11,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from modstudio import paths
+from modstudio import user_dirs
 
-CONFIG_ENV = paths.CONFIG_ENV
+CONFIG_ENV = user_dirs.CONFIG_ENV
 MAX_RECENT = 10
 
 
 def config_dir() -> Path:
     """The per-user config folder (created on demand); the environment variable wins."""
-    return paths.config_dir(create=True)
+    return user_dirs.config_dir(create=True)
 
 
 def studio_settings() -> QSettings:

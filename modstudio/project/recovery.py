@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from modstudio import paths
+from modstudio import user_dirs
 from modstudio.project.atomic import atomic_write
 from modstudio.project.model import Project, now_iso
 from modstudio.project.saving import save_project
@@ -22,7 +22,7 @@ SUFFIX = ".modstudio"
 
 
 def data_dir() -> Path:
-    return paths.data_dir(create=False)
+    return user_dirs.data_dir(create=False)
 
 
 def recovery_dir() -> Path:

@@ -67,7 +67,7 @@ def test_cli_opens_the_studio_without_a_subcommand(monkeypatch):
 
 
 def test_bench_canvas_reports_figures():
-    from modstudio.gui.bench import bench_canvas
+    from modstudio.gui.canvas_bench import bench_canvas
 
     result = bench_canvas(n_nodes=60, frames=2)
     assert result["nodes"] == 60 and result["edges"] == 60

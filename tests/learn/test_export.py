@@ -22,7 +22,7 @@ import modstudio as ms
 from modstudio.cli import main
 from modstudio.examples import build_example
 from modstudio.learn.export import FORMATS, ExportError, export, load_model
-from modstudio.learn.export_models import TaskModel
+from modstudio.learn.export.models import TaskModel
 from modstudio.learn.restore import restore_network
 
 # The tests load TorchScript files on purpose; torch marks torch.jit.load deprecated.

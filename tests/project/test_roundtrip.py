@@ -158,7 +158,7 @@ def test_project_layer_imports_neither_torch_nor_qt():
     import subprocess
     import sys
 
-    code = ("import sys, modstudio.project, modstudio.project.bench, modstudio.project.recovery; "
+    code = ("import sys, modstudio.project, modstudio.project.io_bench, modstudio.project.recovery; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6', 'pyqtgraph')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

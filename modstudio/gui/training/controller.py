@@ -361,7 +361,7 @@ class TrainingController(QObject):
         return bool(info and info.path_based)
 
     def _refresh_badges(self, force: bool = False) -> None:
-        from modstudio.gui.training.paths import live_badges, task_badges
+        from modstudio.gui.training.path_badges import live_badges, task_badges
 
         choice = self.panel.overlay_choice()
         key = (choice, self.state.version)

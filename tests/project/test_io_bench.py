@@ -1,6 +1,6 @@
 """bench_project_io runs and reports ratios (a smoke test: timing belongs in `modstudio bench`)."""
 
-from modstudio.project.bench import bench_project_io
+from modstudio.project.io_bench import bench_project_io
 
 
 def test_bench_reports_ratios(tmp_path):

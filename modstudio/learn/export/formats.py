@@ -1,6 +1,6 @@
 """Writers for the traced formats: ONNX, TorchScript and ``torch.export`` programs (.pt2).
 
-Each takes a wrapper from ``export_models`` (plain module, fixed plan) with example inputs, keeps
+Each takes a wrapper from ``models`` (plain module, fixed plan) with example inputs, keeps
 the batch dimension dynamic, embeds the metadata and checks the file it wrote where it can.
 """
 
@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from torch.export import Dim
 
-from modstudio.learn.export_meta import META_FILE, META_KEY
-from modstudio.learn.export_models import example_inputs, io_names
+from modstudio.learn.export.meta import META_FILE, META_KEY
+from modstudio.learn.export.models import example_inputs, io_names
 
 PARITY_TOLERANCE = 1e-4  # a file that disagrees more than this with the studio is not written silently
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from modstudio.learn.export_formats import ExportError
-from modstudio.learn.export_meta import META_KEY, FORMAT_VERSION
+from modstudio.learn.export.formats import ExportError
+from modstudio.learn.export.meta import META_KEY, FORMAT_VERSION
 
 DESCRIPTION_KEY = "network"
 

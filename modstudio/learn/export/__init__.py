@@ -1,8 +1,8 @@
 """``ms.export`` and ``ms.load_model``: trained models as standard files, usable without the studio.
 
 This module only decides *what* to export (which run, which tasks, which format) and says why
-when it cannot; ``export_models`` makes the module to trace, ``export_formats`` and
-``export_bundle`` write the files. Tasks and runs are 0-based indexes everywhere (API, CLI,
+when it cannot; ``models`` makes the module to trace, ``formats`` and
+``bundle`` write the files. Tasks and runs are 0-based indexes everywhere (API, CLI,
 the model's ``task`` input, metadata), as ``project.tasks[k]`` and ``project.runs[k]`` are.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modstudio.learn.export_bundle import load_model, write_safetensors
-from modstudio.learn.export_formats import WRITERS, ExportError
-from modstudio.learn.export_meta import describe
-from modstudio.learn.export_models import AllTasksModel, TaskModel, io_names
+from modstudio.learn.export.bundle import load_model, write_safetensors
+from modstudio.learn.export.formats import WRITERS, ExportError
+from modstudio.learn.export.meta import describe
+from modstudio.learn.export.models import AllTasksModel, TaskModel, io_names
 
 __all__ = ["FORMATS", "ExportError", "Exported", "export", "load_model"]
 

@@ -81,7 +81,7 @@ def bench_engine(epochs: int = 20, repeats: int = 5) -> dict[str, Any]:
 
 
 def bench_project_file(size_mb: float) -> dict[str, Any]:
-    from modstudio.project.bench import bench_project_io
+    from modstudio.project.io_bench import bench_project_io
 
     result = bench_project_io(size_mb=size_mb)
     result["goal"] = "load_ratio and save_no_fsync_ratio ≤ 1.2 (save_ratio includes the fsync that makes saves crash-safe)"
@@ -89,19 +89,19 @@ def bench_project_file(size_mb: float) -> dict[str, Any]:
 
 
 def bench_canvas(n_nodes: int) -> dict[str, Any]:
-    from modstudio.gui.bench import bench_canvas as run
+    from modstudio.gui.canvas_bench import bench_canvas as run
 
     return run(n_nodes=n_nodes)
 
 
 def bench_startup(runs: int) -> dict[str, Any]:
-    from modstudio.gui.bench import bench_startup as run
+    from modstudio.gui.canvas_bench import bench_startup as run
 
     return run(runs=runs)
 
 
 def bench_gui_training(seconds: float) -> dict[str, Any]:
-    from modstudio.gui.training.bench import bench_responsiveness
+    from modstudio.gui.training.responsiveness_bench import bench_responsiveness
 
     return bench_responsiveness(seconds=seconds)
 
