@@ -17,7 +17,8 @@ import safetensors.numpy as stnp
 
 from modstudio.graph import Graph
 from modstudio.project.loading import load_project
-from modstudio.project.model import Project, Run
+from modstudio.project.model import Project
+from modstudio.project.run import Run
 from modstudio.project.saving import save_project
 
 _WIDTH = 1024  # each instance of the hidden layer is a 1024×1024 float32 matrix (4 MiB)

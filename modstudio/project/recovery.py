@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from modstudio import user_dirs
 from modstudio.project.atomic import atomic_write
-from modstudio.project.model import Project, now_iso
+from modstudio.project.model import Project
 from modstudio.project.saving import save_project
 
 SUFFIX = ".modstudio"
+
+clock = time.time  # the time an autosave records (seconds since the epoch); tests put a fake clock here
 
 
 def data_dir() -> Path:
@@ -45,7 +48,8 @@ def autosave(project: Project, source: str | Path | None = None) -> Path:
     folder = recovery_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = save_project(project, folder / f"{project.id}{SUFFIX}", backup=False)
-    info = {"name": project.name, "saved_at": now_iso(), "source": str(source) if source else None}
+    saved_at = datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="milliseconds")
+    info = {"name": project.name, "saved_at": saved_at, "source": str(source) if source else None}
     atomic_write(folder / f"{project.id}.json",
                  lambda out: out.write(json.dumps(info, ensure_ascii=False).encode("utf-8")), backup=False)
     return path

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from modstudio.graph import Graph, GraphError
 from modstudio.project.errors import ProjectFileError
-from modstudio.project.model import EMBED_MODES, RUN_STATUSES, Run, TrainingSettings
+from modstudio.project.run import RUN_STATUSES, Run, RunMetrics
+from modstudio.project.settings import SETTING_SPECS, SettingsError, TrainingSettings, check_setting
 
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TOP_FIELDS = {"format_version", "app_version", "id", "name", "graph", "tasks", "settings", "runs"}
@@ -187,25 +188,19 @@ def parse_task(value: Any, path: str) -> TaskEntry:
     return entry
 
 
-_SETTINGS_CHECKS: dict[str, Callable[[Any, str], Any]] = {
-    "strategy": string,
-    "epochs": lambda v, p: integer(v, p, 1),
-    "batch_size": lambda v, p: integer(v, p, 1),
-    "lr": lambda v, p: number(v, p, 0.0),
-    "optimizer": string,
-    "weight_decay": lambda v, p: number(v, p, 0.0),
-    "seed": integer,
-    "device": string,
-    "scenario": string,
-    "strategy_params": json_object,
-    "embed_data": choice(EMBED_MODES),
-}
-assert set(_SETTINGS_CHECKS) == {f.name for f in fields(TrainingSettings)}
-
-
 def parse_settings(value: Any, path: str) -> TrainingSettings:
-    obj(value, path, set(_SETTINGS_CHECKS))
-    return TrainingSettings(**{k: check(value[k], f"{path}.{k}") for k, check in _SETTINGS_CHECKS.items()})
+    """The settings object, every setting checked by its one declaration (``SETTING_SPECS``)."""
+    names = {f.name for f in fields(TrainingSettings)}
+    obj(value, path, names)
+    checked = {}
+    for name in names:
+        if name == "strategy_params":
+            json_object(value[name], f"{path}.{name}")  # bounded depth, finite numbers
+        try:
+            checked[name] = check_setting(name, value[name])
+        except SettingsError as exc:
+            raise fail(f"{path}.{name}", str(exc)) from None
+    return TrainingSettings(**checked)
 
 
 def _run_id(value: Any, path: str) -> str:
@@ -234,11 +229,35 @@ _RUN_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "message": string,
     "curves": lambda v, p: listof(v, p, json_object),
     "acc_matrix": lambda v, p: listof(v, p, lambda row, rp: listof(row, rp, _acc)),
-    "metrics": json_object,
+    "metrics": lambda v, p: parse_metrics(v, p),
     "paths": lambda v, p: listof(v, p, _path),
     "params_per_task": lambda v, p: listof(v, p, lambda n, np_: integer(n, np_, 0)),
     "graph": lambda v, p: optional(_graph_dict)(v, p),
 }
+
+
+_METRIC_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "tasks_trained": lambda v, p: integer(v, p, 0),
+    "acc": optional(number),
+    "bwt": optional(number),
+    "fwt": optional(number),
+    "forgetting": optional(number),
+    "final_accuracies": lambda v, p: listof(v, p, number),
+    "seconds_per_task": lambda v, p: listof(v, p, lambda n, np_: number(n, np_, 0.0)),
+    "task_parameters": lambda v, p: listof(v, p, lambda n, np_: integer(n, np_, 0)),
+    "task_inference": optional(lambda v, p: listof(v, p, number)),
+    "bank_sizes": lambda v, p: {k: integer(n, f"{p}.{k}", 0) for k, n in json_object(v, p).items()},
+    "total_parameters": optional(lambda v, p: integer(v, p, 0)),
+    "traceback": string,
+    "distributed": optional(json_object),
+}
+assert set(_METRIC_CHECKS) == {f.name for f in fields(RunMetrics)}
+
+
+def parse_metrics(value: Any, path: str) -> RunMetrics:
+    """A run's figures; a figure the file does not have keeps its default (older files)."""
+    obj(value, path, set(), set(_METRIC_CHECKS))
+    return RunMetrics(**{k: check(value[k], f"{path}.{k}") for k, check in _METRIC_CHECKS.items() if k in value})
 
 
 def _graph_dict(value: Any, path: str) -> dict:

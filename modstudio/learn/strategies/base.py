@@ -2,7 +2,9 @@
 
 A strategy decides three things: which path a task runs through (``begin_task``), what data and
 loss it trains on (``train_set``/``loss``), and what it keeps after a task (``end_task``).
-Everything else (batches, optimiser, stop/pause, evaluation, events) is the trainer's.
+Everything else (batches, optimiser, stop/pause, evaluation, events) is the trainer's; a strategy
+reaches the run only through its :class:`~modstudio.learn.context.TaskContext` (``self.ctx``).
+Its name, kind and typed parameters are its spec (``modstudio.project.strategy_specs``).
 """
 
 from __future__ import annotations
@@ -12,45 +14,33 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 import torch.nn.functional as F
 
+from modstudio.project.strategy_specs import StrategyError, StrategySpec
+
 if TYPE_CHECKING:
-    from modstudio.learn.trainer import Trainer
+    from modstudio.learn.context import TaskContext
 
 TrainSet = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]
 
-
-class StrategyError(ValueError):
-    """Unknown strategy or a strategy parameter out of range."""
+__all__ = ["Strategy", "StrategyError", "TrainSet", "distillation"]
 
 
 class Strategy:
-    name: ClassVar[str] = ""
-    title: ClassVar[str] = ""
-    doc: ClassVar[str] = ""
-    path_based: ClassVar[bool] = False  # each task its own path: class-incremental infers the task
-    defaults: ClassVar[dict[str, Any]] = {}
+    spec: ClassVar[StrategySpec]  # set by ``implements``
 
     def __init__(self, **params: Any) -> None:
-        unknown = set(params) - set(self.defaults)
-        if unknown:
-            known = ", ".join(self.defaults) or "none"
-            raise StrategyError(f"{self.name} has no parameter {', '.join(sorted(unknown))} (known: {known})")
-        self.params = {**self.defaults, **params}
-        for key, value in self.params.items():
-            default = self.defaults[key]
-            if isinstance(default, (int, float)) and not isinstance(default, bool):
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                    raise StrategyError(f"{self.name}: {key} must be a number ≥ 0, got {value!r}")
-                if isinstance(default, int) and value != int(value):
-                    raise StrategyError(f"{self.name}: {key} must be a whole number, got {value!r}")
-                self.params[key] = type(default)(value)
-        self.trainer: Trainer | None = None
+        self.params = self.spec.resolved(params)
+        self.ctx: TaskContext | None = None
 
-    def bind(self, trainer: "Trainer") -> None:
-        self.trainer = trainer
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def bind(self, ctx: "TaskContext") -> None:
+        self.ctx = ctx
 
     @property
     def net(self):
-        return self.trainer.net
+        return self.ctx.net
 
     # ------------------------------------------------------------------ hooks
 
@@ -61,22 +51,19 @@ class Strategy:
 
     def fit_task(self, task: int) -> None:
         """Train ``task`` for the configured epochs (expansion overrides this with its search)."""
-        self.trainer.fit(task, self.trainer.settings.epochs)
+        self.ctx.fit(task, self.ctx.settings.epochs)
 
     def planned_epochs(self, task: int) -> int:
         """Epochs ``fit_task`` will run for ``task`` (searches included): the progress bar's scale."""
-        return self.trainer.settings.epochs
+        return self.ctx.settings.epochs
 
     def train_set(self, task: int) -> TrainSet:
         """(x, labels, task ids or None when every sample belongs to ``task``)."""
-        data = self.trainer.data[task]
-        return data.train_x, self.trainer.train_labels(task, data.train_y), None
-
-    def parameters(self, task: int) -> list[torch.nn.Parameter]:
-        return self.net.path_parameters(task)
+        data = self.ctx.data(task)
+        return data.train_x, self.ctx.labels(task, data.train_y), None
 
     def loss(self, task: int, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor | None) -> torch.Tensor:
-        return self.trainer.classification_loss(task, x, y, task_ids)
+        return self.ctx.loss(task, x, y, task_ids)
 
     def end_task(self, task: int) -> None:
         pass

@@ -1,62 +1,35 @@
-"""Path-per-task strategies: earlier tasks' modules are frozen, so nothing learned is forgotten."""
+"""Modular expansion, reuse or grow: a new task reuses the frozen modules of the most similar
+earlier task where they help and grows fresh copies where it needs them.
+
+Similarity is measured, not assumed: for every earlier task, a fresh head is trained briefly on
+the new task over that task's frozen features, and the best probe accuracy names the source.
+Candidates reuse the source's first k trainable nodes (k = depth … 0) and grow the rest; each
+trains ``search_epochs`` (0: half the task's epochs, enough for validation accuracy to separate
+them). Among those within ``tolerance`` of the best validation accuracy, the one adding the
+fewest parameters wins and finishes training. Grown modules start as copies of the source's
+(``warm_start``). Earlier tasks' modules are frozen, so nothing learned is forgotten.
+"""
 
 from __future__ import annotations
 
 import copy
 
 from modstudio.learn.events import CandidateEvaluated, ModuleAdded, ModuleReused
+from modstudio.learn.strategies import implements
 from modstudio.learn.strategies.base import Strategy
 
 
-class Progressive(Strategy):
-    """Progressive networks (Rusu et al. 2016): a fresh column per task, lateral inputs from the old."""
-
-    name = "progressive"
-    title = "Progressive networks"
-    doc = "A fresh copy of the network per task, with lateral inputs from the frozen older columns."
-    path_based = True
-
-    def begin_task(self, task: int) -> None:
-        net = self.net
-        path = {}
-        for node_id in net.trainable_nodes:
-            # Task 0 trains the network as initialised (instance 0); later tasks get a fresh column.
-            path[node_id] = net.grow(node_id) if task else net.shared_instance(node_id)
-            self.trainer.emit(ModuleAdded(task, node_id, path[node_id]))
-        net.set_path(task, path)
-        net.add_laterals(task)
-
-    def end_task(self, task: int) -> None:
-        self.net.freeze_path(task)
-
-
+@implements("expansion")
 class Expansion(Strategy):
-    """Reuse-or-grow: reuse the frozen modules of the most similar earlier task for the first k
-    trainable nodes and grow fresh copies for the rest; the best candidate on validation wins.
-
-    Similarity is measured, not assumed: for every earlier task, a fresh head is trained briefly
-    on the new task over that task's frozen features, and the best probe accuracy names the
-    source. Candidates k = 0…depth each train ``search_epochs`` (0: half the task's epochs, enough
-    for validation accuracy to separate them); among those within
-    ``tolerance`` of the best validation accuracy, the one adding the fewest parameters wins
-    and finishes training. Grown modules start as copies of the source's (``warm_start``).
-    """
-
-    name = "expansion"
-    title = "Modular expansion (reuse or grow)"
-    doc = "For each new task, reuse frozen modules of the most similar task where they help and grow new ones where needed."
-    path_based = True
-    defaults = {"search_epochs": 0, "probe_epochs": 1, "tolerance": 0.01, "warm_start": 1}
-
     def begin_task(self, task: int) -> None:
         """Paths are decided by the search in ``fit_task``."""
 
     def _search_epochs(self) -> int:
-        epochs = self.trainer.settings.epochs
+        epochs = self.ctx.settings.epochs
         return min(int(self.params["search_epochs"]) or max(epochs // 2, 1), epochs)
 
     def planned_epochs(self, task: int) -> int:
-        epochs = self.trainer.settings.epochs
+        epochs = self.ctx.settings.epochs
         if task == 0:
             return epochs
         probes = task * int(self.params["probe_epochs"]) if task > 1 else 0
@@ -64,13 +37,13 @@ class Expansion(Strategy):
         return probes + candidates * self._search_epochs() + epochs - self._search_epochs()
 
     def fit_task(self, task: int) -> None:
-        net, trainer = self.net, self.trainer
-        epochs = trainer.settings.epochs
+        net, ctx = self.net, self.ctx
+        epochs = ctx.settings.epochs
         if task == 0:
             net.set_path(0, {})  # the network as initialised
             for node_id in net.trainable_nodes:
-                trainer.emit(ModuleAdded(task, node_id, net.paths[0][node_id]))
-            trainer.fit(task, epochs)
+                ctx.emit(ModuleAdded(task, node_id, net.paths[0][node_id]))
+            ctx.fit(task, epochs)
             return
 
         source = self._most_similar(task)
@@ -83,10 +56,10 @@ class Expansion(Strategy):
         for reused in range(depth, -1, -1):  # cheapest first: a stop mid-search keeps the cheapest
             overrides = self._candidate(source, reused)
             head.load_state_dict(head_init)
-            trainer.fit(task, search_epochs, overrides=overrides, phase="search")
-            accuracy = trainer.accuracy(task, "val", overrides=overrides)
+            ctx.fit(task, search_epochs, overrides=overrides, phase="search")
+            accuracy = ctx.accuracy(task, "val", overrides=overrides)
             new_params = sum(p.numel() for m in overrides.values() for p in m.parameters())
-            trainer.emit(CandidateEvaluated(task, reused, accuracy, new_params, source))
+            ctx.emit(CandidateEvaluated(task, reused, accuracy, new_params, source))
             results.append((reused, accuracy, new_params, overrides, copy.deepcopy(head.state_dict())))
         best = max(r[1] for r in results)
         tolerance = float(self.params["tolerance"])
@@ -96,13 +69,13 @@ class Expansion(Strategy):
         head.load_state_dict(head_state)
         path = dict(net.paths[source])
         for node_id in net.trainable_nodes[:reused]:
-            trainer.emit(ModuleReused(task, node_id, path[node_id], source))
+            ctx.emit(ModuleReused(task, node_id, path[node_id], source))
         for node_id, module in overrides.items():
             net.instances(node_id).append(module)
             path[node_id] = len(net.instances(node_id)) - 1
-            trainer.emit(ModuleAdded(task, node_id, path[node_id]))
+            ctx.emit(ModuleAdded(task, node_id, path[node_id]))
         net.set_path(task, path)
-        trainer.fit(task, epochs - search_epochs)
+        ctx.fit(task, epochs - search_epochs)
 
     def end_task(self, task: int) -> None:
         self.net.freeze_path(task)
@@ -120,14 +93,14 @@ class Expansion(Strategy):
         """The earlier task whose frozen features a briefly trained head reads the new task best from."""
         if task == 1:
             return 0
-        net, trainer = self.net, self.trainer
+        net, ctx = self.net, self.ctx
         head = net.instances(net.head_id)[task]
         init = copy.deepcopy(head.state_dict())
         scores = []
         for earlier in range(task):
             net.set_path(task, dict(net.paths[earlier]))
             head.load_state_dict(init)
-            trainer.fit(task, int(self.params["probe_epochs"]), phase="search")
-            scores.append((trainer.accuracy(task, "val"), -earlier))
+            ctx.fit(task, int(self.params["probe_epochs"]), phase="search")
+            scores.append((ctx.accuracy(task, "val"), -earlier))
         head.load_state_dict(init)
         return -max(scores)[1]

@@ -1,0 +1,89 @@
+"""What a strategy may use of the run: a narrow view of the trainer.
+
+Strategies decide paths, data and losses; the trainer owns batches, optimisers, devices, events
+and the processes of a distributed run. This context is the whole contract between them, so a
+strategy can be read (and tested) without knowing the trainer's internals, and the trainer can
+change without touching a strategy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import torch
+
+if TYPE_CHECKING:
+    from modstudio.learn.network import ModularNetwork
+    from modstudio.learn.trainer import TaskTensors, Trainer
+    from modstudio.project.settings import TrainingSettings
+
+
+class Collective:
+    """Operations across the processes of a distributed run (on one process: no-ops)."""
+
+    def __init__(self, trainer: "Trainer") -> None:
+        self._trainer = trainer
+
+    @property
+    def rank(self) -> int:
+        return self._trainer.rank
+
+    @property
+    def world_size(self) -> int:
+        return self._trainer.world_size
+
+    @property
+    def batch_size(self) -> int:
+        """Samples in the current training batch over all processes (0 outside a batch)."""
+        return self._trainer.batch_global
+
+    def share(self, items: Sequence[Any]) -> Sequence[Any]:
+        """This process's part of something every process drew identically (replay picks)."""
+        return self._trainer.share(items)
+
+    def sum_(self, tensors: Sequence[torch.Tensor]) -> None:
+        """Sum tensors in place over the processes (EWC's Fisher information)."""
+        self._trainer.all_reduce_sum_(tensors)
+
+
+class TaskContext:
+    """The run as a strategy sees it: settings, network, data, loss, fitting, accuracy, events."""
+
+    def __init__(self, trainer: "Trainer") -> None:
+        self._trainer = trainer
+        self.collective = Collective(trainer)
+
+    @property
+    def settings(self) -> "TrainingSettings":
+        return self._trainer.settings
+
+    @property
+    def net(self) -> "ModularNetwork":
+        return self._trainer.net
+
+    @property
+    def class_incremental(self) -> bool:
+        return self._trainer.class_incremental
+
+    def data(self, task: int) -> "TaskTensors":
+        """Task ``task``'s splits on the training device (labels local to the task)."""
+        return self._trainer.data[task]
+
+    def labels(self, task: int, local: torch.Tensor) -> torch.Tensor:
+        """The labels training targets: local, or indices of the shared head over all classes."""
+        return self._trainer.train_labels(task, local)
+
+    def loss(self, task: int, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor | None = None,
+             overrides=None) -> torch.Tensor:
+        """Cross-entropy through each sample's own task head (or the shared head)."""
+        return self._trainer.classification_loss(task, x, y, task_ids, overrides)
+
+    def fit(self, task: int, epochs: int, overrides=None, phase: str = "train") -> None:
+        """Train ``task`` for ``epochs`` with the strategy's data and loss (``phase`` "search": a trial)."""
+        self._trainer.fit(task, epochs, overrides=overrides, phase=phase)
+
+    def accuracy(self, task: int, split: str = "test", overrides=None) -> float:
+        return self._trainer.accuracy(task, split, overrides)
+
+    def emit(self, event) -> None:
+        self._trainer.emit(event)

@@ -1,0 +1,172 @@
+"""The continual-learning strategies a project can name: one declarative spec per strategy.
+
+A spec says what a strategy is (name, title, one-line doc, the paper it implements), what kind
+(one path per task? lateral connections? a memory of earlier samples?) and which typed
+parameters it takes (the catalog's ``ParamSpec``: type, default, range, doc). It imports neither
+torch nor Qt, so the CLI's help, the studio's run settings, the project file's checks and the
+trainer all read the same declarations; the torch class that does the work registers against
+its spec in ``modstudio.learn.strategies`` (``@implements("ewc")``).
+
+A new strategy is one spec and one class, which may sit in one file of its own::
+
+    from modstudio.learn.strategies import Strategy, register_strategy
+
+    @register_strategy(StrategySpec("mine", "My method", "What it does.", reference="Me et al. 2026",
+                                    params=(ParamSpec("alpha", "float", 0.5, "how much", min=0, max=1),)))
+    class Mine(Strategy):
+        ...
+
+It lives here, below the learn layer, because the project file validates a project's strategy
+parameters and the project layer may not import the learn layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from modstudio.graph.catalog import ParamSpec, ParamTypeError
+
+
+class StrategyError(ValueError):
+    """Unknown strategy, or a strategy parameter of the wrong type or out of range."""
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    name: str
+    title: str
+    doc: str
+    reference: str = ""  # the published method it implements
+    path_based: bool = False  # a path per task: class-incremental runs infer the task
+    laterals: bool = False  # adds lateral connections from earlier tasks' columns
+    memory: bool = False  # keeps a buffer of earlier tasks' samples
+    params: tuple[ParamSpec, ...] = ()
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def param(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise StrategyError(f"{self.name} has no parameter {name!r} (known: {known})")
+
+    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` checked and normalised (types, ranges); StrategyError names the first bad one."""
+        if not isinstance(params, dict):
+            raise StrategyError(f"{self.name}'s parameters must be an object of name → value, not {params!r}")
+        checked = {}
+        for name, value in params.items():
+            spec = self.param(name)
+            if spec.type == "bool" and not isinstance(value, bool) and value in (0, 1):
+                value = bool(value)  # files written when flags were 0/1
+            try:
+                value = spec.coerce(value)
+            except ParamTypeError as exc:
+                raise StrategyError(f"{self.name}: {exc}") from None
+            problem = spec.range_error(value)
+            if problem:
+                raise StrategyError(f"{self.name}: {problem}")
+            checked[name] = value
+        return checked
+
+    def resolved(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter's value for a run: the defaults, overridden by the checked ``params``."""
+        return {**self.defaults(), **self.check_params(params)}
+
+
+_SPECS: dict[str, StrategySpec] = {}
+
+
+def register(spec: StrategySpec) -> StrategySpec:
+    """Make ``spec`` known to every reader (a second spec of the same name replaces the first)."""
+    if not spec.name or not spec.name.replace("_", "").isalnum() or spec.name != spec.name.lower():
+        raise StrategyError(f"a strategy name is lowercase letters, digits and '_', not {spec.name!r}")
+    _SPECS[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    _SPECS.pop(name, None)
+
+
+def get(name: str) -> StrategySpec:
+    try:
+        return _SPECS[name]
+    except (KeyError, TypeError):
+        raise StrategyError(f"unknown strategy {name!r}; choose one of {', '.join(_SPECS)}") from None
+
+
+def find(name: str) -> StrategySpec | None:
+    return _SPECS.get(name) if isinstance(name, str) else None
+
+
+def names() -> list[str]:
+    return list(_SPECS)
+
+
+def specs() -> Iterator[StrategySpec]:
+    return iter(list(_SPECS.values()))
+
+
+def _int(name: str, default: int, doc: str, low: int = 0, high: int = 10**9) -> ParamSpec:
+    return ParamSpec(name, "int", default, doc, min=low, max=high)
+
+
+def _float(name: str, default: float, doc: str, low: float = 0.0, high: float = 1e12) -> ParamSpec:
+    return ParamSpec(name, "float", default, doc, min=low, max=high)
+
+
+# The built-in strategies, in the order the studio lists them.
+for _spec in (
+    StrategySpec(
+        "finetune", "Fine-tune",
+        "One shared network trained on each task in turn, with no protection: the forgetting baseline.",
+        reference="the lower reference of every continual-learning benchmark"),
+    StrategySpec(
+        "joint", "Joint (upper reference)",
+        "Trains on the data of every task seen so far together: what continual methods aim for.",
+        reference="multi-task training on all data seen, the upper reference"),
+    StrategySpec(
+        "ewc", "EWC (online)",
+        "Elastic weight consolidation: a quadratic penalty keeps weights important to old tasks close.",
+        reference="Kirkpatrick et al. 2017; online form of Schwarz et al. 2018",
+        params=(_float("lambda", 1000.0, "strength of the penalty"),
+                _float("gamma", 1.0, "decay of older tasks' Fisher information (1 = keep all)", high=1.0),
+                _int("fisher_samples", 1024, "training samples the Fisher information is estimated on", low=1),
+                _int("fisher_batch", 16, "samples per Fisher estimation batch", low=1, high=1 << 20))),
+    StrategySpec(
+        "replay", "Experience replay",
+        "Keeps a small reservoir of earlier samples and rehearses them alongside every new batch.",
+        reference="experience replay with reservoir sampling (Chaudhry et al. 2019, Tiny Episodic Memories)",
+        memory=True,
+        params=(_int("buffer_size", 200, "samples kept from earlier tasks", high=10**8),
+                _int("replay_batch", 0, "replayed samples per step; 0 = the batch size", high=1 << 24))),
+    StrategySpec(
+        "lwf", "Learning without Forgetting",
+        "Keeps old tasks' outputs on the new data close to what the network answered before (distillation).",
+        reference="Li & Hoiem 2016",
+        params=(_float("alpha", 1.0, "weight of the distillation term"),
+                _float("temperature", 2.0, "softmax temperature of the distillation", low=1e-3, high=1e3))),
+    StrategySpec(
+        "progressive", "Progressive networks",
+        "A fresh copy of the network per task, with lateral inputs from the frozen older columns.",
+        reference="Rusu et al. 2016", path_based=True, laterals=True),
+    StrategySpec(
+        "expansion", "Modular expansion (reuse or grow)",
+        "For each new task, reuse frozen modules of the most similar task where they help and grow new ones "
+        "where needed.",
+        reference="after MNTDP (Veniat et al. 2021): reuse the most similar task's modules, grow the rest, "
+                  "select on validation", path_based=True,
+        params=(_int("search_epochs", 0, "epochs each candidate trains; 0 = half the task's epochs", high=10**6),
+                _int("probe_epochs", 1, "epochs of the probe that ranks earlier tasks by similarity", high=10**6),
+                _float("tolerance", 0.01, "validation accuracy a cheaper candidate may lose and still win",
+                       high=1.0),
+                ParamSpec("warm_start", "bool", True, "grown modules start as copies of the reused task's"))),
+):
+    register(_spec)
+del _spec
+
+__all__ = ["StrategySpec", "StrategyError", "ParamSpec", "register", "unregister", "get", "find", "names", "specs"]
