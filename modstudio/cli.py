@@ -15,7 +15,24 @@ from pathlib import Path
 from modstudio import __version__
 
 
+def _strategy_help() -> str:
+    """Every strategy and its parameters, from the strategy specs (the CLI's ``train --help`` epilog)."""
+    from modstudio.project import strategy_specs
+
+    lines = ["strategies and their parameters (--strategy NAME --param KEY=VALUE):"]
+    for spec in strategy_specs.specs():
+        lines.append(f"  {spec.name:12} {spec.title}: {spec.doc}")
+        for p in spec.params:
+            number = (lambda v: str(int(v))) if p.type == "int" else (lambda v: f"{v:g}")
+            bounds = f" [{number(p.min)}, {number(p.max)}]" if p.min is not None and p.max is not None else ""
+            lines.append(f"      {p.name}={p.default!r}{bounds}  {p.doc}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from modstudio.project import strategy_specs
+    from modstudio.project.settings import SETTING_SPECS
+
     parser = argparse.ArgumentParser(
         prog="modstudio",
         usage="%(prog)s [PROJECT]          open the studio (optionally a project or a data file)\n"
@@ -33,18 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--example", required=True, metavar="NAME", help="see `modstudio examples`")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
 
-    train = sub.add_parser("train", help="train a project's tasks headless and store the run in it")
+    train = sub.add_parser("train", help="train a project's tasks headless and store the run in it",
+                           epilog=_strategy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("project", metavar="PROJECT")
-    train.add_argument("--strategy", help="finetune, joint, ewc, replay, lwf, progressive or expansion")
+    train.add_argument("--strategy", choices=strategy_specs.names(), metavar="S",
+                       help=", ".join(strategy_specs.names()))
     train.add_argument("--epochs", type=int, help="epochs per task")
     train.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     train.add_argument("--seed", type=int)
-    train.add_argument("--scenario", choices=("task", "class"), help="task- or class-incremental")
+    train.add_argument("--scenario", choices=SETTING_SPECS["scenario"].choices, help="task- or class-incremental")
     train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument("--batch-size", type=int)
-    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"))
+    train.add_argument("--optimizer", choices=SETTING_SPECS["optimizer"].choices)
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                       help="a strategy parameter, e.g. --param lambda=5000 (repeatable)")
+                       help="a strategy parameter, e.g. --param lambda=5000 (repeatable; listed below)")
     train.add_argument("-o", "--output", metavar="OUT", help="write the trained project here (default: in place)")
     train.add_argument("--json", action="store_true", help="print the run's metrics as one JSON object")
     train.add_argument("--no-weights", action="store_true", help="do not keep the trained weights in the project")
@@ -137,12 +156,13 @@ def _strategy_params(pairs: list[str]) -> dict:
 
 def run_json(run) -> dict:
     """What ``train --json`` prints: the run's metrics as stored in the project."""
-    keys = ("acc", "bwt", "fwt", "forgetting", "task_inference", "seconds_per_task", "task_parameters",
-            "total_parameters")
+    m = run.metrics
     return {
         "run_id": run.id, "strategy": run.strategy, "scenario": run.settings.get("scenario"),
         "status": run.status, "message": run.message, "acc_matrix": run.acc_matrix,
-        "params_per_task": run.params_per_task, **{k: run.metrics.get(k) for k in keys},
+        "params_per_task": run.params_per_task, **m.figures(), "task_inference": m.task_inference,
+        "seconds_per_task": m.seconds_per_task, "task_parameters": m.task_parameters,
+        "total_parameters": m.total_parameters,
     }
 
 
@@ -157,6 +177,12 @@ def cmd_train(args) -> int:
         overrides["strategy_params"] = _strategy_params(args.param)
     elif args.strategy and args.strategy != project.settings.strategy:
         overrides["strategy_params"] = {}  # the stored params belong to another strategy
+    from modstudio.learn.api import settings_with
+
+    try:  # every setting checked before anything trains or the file is touched
+        settings_with(project, **overrides)
+    except ValueError as exc:  # SettingsError, StrategyError
+        raise CommandError(str(exc)) from None
     try:  # under torchrun: join the process group (docs/cluster.md); None when started alone
         session = start_session(args.device or project.settings.device)
     except DistributedError as exc:
@@ -170,7 +196,6 @@ def cmd_train(args) -> int:
 
 def _train_and_save(args, project, overrides, session) -> int:
     from modstudio.learn.api import train
-    from modstudio.learn.strategies import StrategyError
     from modstudio.progress import ProgressPrinter
 
     main_rank = session is None or session.is_main  # only rank 0 prints and writes the project
@@ -194,8 +219,6 @@ def _train_and_save(args, project, overrides, session) -> int:
         result = (train if session is None else session.train)(
             project, callbacks=[printer] if printer else [], trainer_ready=lambda t: handle.update(trainer=t),
             **overrides)
-    except StrategyError as exc:
-        raise CommandError(str(exc)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
     run = result.run
@@ -212,9 +235,9 @@ def _train_and_save(args, project, overrides, session) -> int:
         print(f"{run.status}: {project.name}, strategy {run.strategy}, saved to {out}")
         if run.message:
             print(run.message)
-        for key in ("acc", "bwt", "fwt", "forgetting"):
-            if run.metrics.get(key) is not None:
-                print(f"  {key:11} {run.metrics[key]:+.4f}" if key != "acc" else f"  {key:11} {run.metrics[key]:.4f}")
+        for key, value in run.metrics.figures().items():
+            if value is not None:
+                print(f"  {key:11} {value:+.4f}" if key != "acc" else f"  {key:11} {value:.4f}")
     return {"finished": 0, "stopped": 130, "failed": 1}[run.status]
 
 
@@ -232,7 +255,7 @@ def project_summary(project) -> dict:
         "settings": project.settings.to_dict(),
         "runs": [{"id": r.id, "strategy": r.strategy, "status": r.status, "started": r.started,
                   "scenario": r.settings.get("scenario"),
-                  **{k: r.metrics.get(k) for k in ("acc", "bwt", "fwt", "forgetting")}} for r in project.runs],
+                  **r.metrics.figures()} for r in project.runs],
     }
 
 

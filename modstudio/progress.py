@@ -11,11 +11,13 @@ BAR_WIDTH = 24
 
 
 def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
+    """An ETA as ``m:ss`` or ``h:mm:ss``; ``—`` when unknown (None, NaN, negative). The terminal and
+    the studio's progress line both show it so."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "—"
     seconds = int(round(seconds))
     if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 

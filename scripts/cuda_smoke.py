@@ -26,9 +26,7 @@ def run(example: str, device: str, strategy: str, **settings):
     from modstudio.learn.remote import RemoteTrainer
 
     project = build_example(example)
-    project.settings.strategy, project.settings.device = strategy, device
-    for key, value in settings.items():
-        setattr(project.settings, key, value)
+    project.configure(strategy=strategy, device=device, **settings)
     events = []
     trainer = RemoteTrainer(project.graph, project.tasks, project.settings, [events.append])
     started = time.time()
@@ -55,13 +53,13 @@ def main() -> int:
         for device in ("cuda", "cpu"):
             result, where, seconds, rate = finish(*run("split-digits", device, strategy)[:3])
             m = result.metrics
-            print(f"{strategy:12} {where:7} {result.status:9} {m.get('acc', 0) * 100:6.1f} "
-                  f"{(m.get('bwt') or 0) * 100:+6.1f} {seconds:6.1f} {rate:10,.0f}", result.message[:120])
+            print(f"{strategy:12} {where:7} {result.status:9} {(m.acc or 0) * 100:6.1f} "
+                  f"{(m.bwt or 0) * 100:+6.1f} {seconds:6.1f} {rate:10,.0f}", result.message[:120])
             failures += result.status != "finished"
     for example, strategy, extra in (("split-digits-conv", "expansion", {}),
                                      ("split-digits", "expansion", {"scenario": "class"})):
         result, where, seconds, rate = finish(*run(example, "cuda", strategy, **extra)[:3])
-        print(f"{example} {strategy} {extra}: {result.status} on {where}, ACC {result.metrics.get('acc', 0) * 100:.1f} %, "
+        print(f"{example} {strategy} {extra}: {result.status} on {where}, ACC {(result.metrics.acc or 0) * 100:.1f} %, "
               f"{seconds:.1f} s, {rate:,.0f} samples/s {result.message[:120]}")
         failures += result.status != "finished"
 

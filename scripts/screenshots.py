@@ -118,7 +118,7 @@ def training_shots(out: Path, settle, save) -> None:
     from modstudio.gui.main_window import MainWindow
 
     project = build_example("split-digits")
-    project.settings.epochs = 40  # long enough to be caught mid-run
+    project.configure(epochs=40)  # long enough to be caught mid-run
     window = MainWindow(project)
     window.resize(1600, 960)
     window.show()

@@ -21,4 +21,4 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     assert result.metrics.bwt == 0.0  # expansion never forgets
     import modstudio as ms
 
-    assert ms.load_project(tmp_path / "digits.modstudio").runs[0].metrics["acc"] == result.metrics.acc
+    assert ms.load_project(tmp_path / "digits.modstudio").runs[0].metrics.acc == result.metrics.acc

@@ -16,16 +16,17 @@ from modstudio.graph.commands import (
     MoveNodes,
     PasteSubgraph,
     RemoveNodes,
+    RenameGroup,
     RenameNode,
     SetParam,
     Ungroup,
 )
-from modstudio.graph.events import GraphEvent
-from modstudio.graph.model import ConnectError, Edge, Graph, GraphError, Node
+from modstudio.graph.events import Event, EventGroup
+from modstudio.graph.model import ConnectError, Edge, Graph, GraphError, GraphEvents, Node
 
 __all__ = [
     "catalog", "check", "CheckError", "CheckReport", "ErrorKind", "NodeReport",
-    "Graph", "Node", "Edge", "GraphError", "ConnectError", "GraphEvent",
+    "Graph", "Node", "Edge", "GraphError", "ConnectError", "GraphEvents", "Event", "EventGroup",
     "Command", "CommandStack", "AddNode", "RemoveNodes", "Connect", "Disconnect", "MoveNodes",
-    "SetParam", "RenameNode", "GroupNodes", "Ungroup", "PasteSubgraph", "AutoLayout",
+    "SetParam", "RenameNode", "GroupNodes", "Ungroup", "RenameGroup", "PasteSubgraph", "AutoLayout",
 ]

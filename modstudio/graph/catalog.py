@@ -50,6 +50,11 @@ class ParamSpec:
     min: float | None = None
     max: float | None = None
     choices: tuple[Any, ...] = ()
+    title: str = ""  # the label forms show; the name, spaced, when empty
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name.replace("_", " ")
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` in this parameter's canonical JSON type, or raise ParamTypeError."""

@@ -3,6 +3,10 @@
 Each command changes only the model (views follow its events). ``do`` must be repeatable after
 ``undo`` (redo), so commands decide their ids at construction and capture what they remove when
 they run. The GUI wraps these in ``QUndoCommand``; headless code uses :class:`CommandStack`.
+
+A command acts on part of a document: graph commands on its graph, the project's commands
+(``modstudio.project.commands``) on the project itself. ``target(root)`` picks that part, so one
+stack (Qt's or :class:`CommandStack`) serves every kind of edit over one root.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ class Command:
     """One user-level edit. ``text`` names it in Undo/Redo menus."""
 
     text = "edit"
+
+    def target(self, root: Any) -> Any:
+        """What ``do``/``undo`` act on, given the stack's root: a project's graph, or a bare graph."""
+        return getattr(root, "graph", root)
 
     def do(self, graph: Graph) -> None:
         raise NotImplementedError
@@ -245,33 +253,52 @@ def _copy_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+class RenameGroup(Command):
+    def __init__(self, group_id: str, label: str) -> None:
+        if not label.strip():
+            raise GraphError("a group's label cannot be empty")
+        self.group_id, self.label, self.old, self.text = group_id, label.strip(), "", "rename group"
+
+    def do(self, graph: Graph) -> None:
+        self.old = graph.groups[self.group_id]
+        graph.rename_group(self.group_id, self.label)
+
+    def undo(self, graph: Graph) -> None:
+        graph.rename_group(self.group_id, self.old)
+
+
 class Macro(Command):
-    """Several commands as one undo step (e.g. cut = copy + delete, drop-and-connect)."""
+    """Several commands as one undo step (e.g. cut = copy + delete, drop-and-connect); each acts
+    on its own target within the root, so a macro may mix graph and project edits."""
 
     def __init__(self, commands: list[Command], text: str) -> None:
         self.commands, self.text = commands, text
 
-    def do(self, graph: Graph) -> None:
+    def target(self, root: Any) -> Any:
+        return root
+
+    def do(self, root: Any) -> None:
         done: list[Command] = []
         try:
             for command in self.commands:
-                command.do(graph)
+                command.do(command.target(root))
                 done.append(command)
         except Exception:
             for command in reversed(done):
-                command.undo(graph)
+                command.undo(command.target(root))
             raise
 
-    def undo(self, graph: Graph) -> None:
+    def undo(self, root: Any) -> None:
         for command in reversed(self.commands):
-            command.undo(graph)
+            command.undo(command.target(root))
 
 
 class CommandStack:
-    """Undo/redo over one graph with a clean mark (the state last saved)."""
+    """Undo/redo with a clean mark (the state last saved), over one root: a graph, or a project
+    (whose graph edits and project edits then share one history, as in the studio)."""
 
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
+    def __init__(self, root: Any) -> None:
+        self.root = root
         self._commands: list[Command] = []
         self._index = 0
         self._clean: int | None = 0
@@ -287,7 +314,7 @@ class CommandStack:
 
     def push(self, command: Command) -> Command:
         """Run ``command`` and record it. If it raises, nothing is recorded and the error propagates."""
-        command.do(self.graph)
+        command.do(command.target(self.root))
         del self._commands[self._index:]
         if self._clean is not None and self._clean > self._index:
             self._clean = None  # the saved state was in the discarded redo tail
@@ -304,13 +331,15 @@ class CommandStack:
         if not self.can_undo:
             return
         self._index -= 1
-        self._commands[self._index].undo(self.graph)
+        command = self._commands[self._index]
+        command.undo(command.target(self.root))
         self._changed()
 
     def redo(self) -> None:
         if not self.can_redo:
             return
-        self._commands[self._index].do(self.graph)
+        command = self._commands[self._index]
+        command.do(command.target(self.root))
         self._index += 1
         self._changed()
 
@@ -354,5 +383,5 @@ class CommandStack:
 
 __all__ = [
     "Command", "AddNode", "RemoveNodes", "Connect", "Disconnect", "MoveNodes", "AutoLayout", "SetParam",
-    "RenameNode", "GroupNodes", "Ungroup", "PasteSubgraph", "Macro", "CommandStack", "ConnectError",
+    "RenameNode", "GroupNodes", "Ungroup", "RenameGroup", "PasteSubgraph", "Macro", "CommandStack", "ConnectError",
 ]

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import networkx as nx
 
 from modstudio.graph import catalog
-from modstudio.graph.events import EventEmitter
+from modstudio.graph.events import ANY, OPTIONAL_STR, EventGroup
 
 Position = tuple[float, float]
 
@@ -71,6 +71,22 @@ class Edge:
         return {"src": self.src, "src_port": self.src_port, "dst": self.dst, "dst_port": self.dst_port}
 
 
+class GraphEvents(EventGroup):
+    """What a graph tells its views; each fires once per real change, after the change."""
+
+    node_added = (str,)  # node id
+    node_removed = (str,)
+    node_moved = (str, tuple)  # node id, new position
+    param_changed = (str, str, ANY, ANY)  # node id, param name, value, old value
+    node_renamed = (str, str)  # node id, name
+    node_group_changed = (str, OPTIONAL_STR)  # node id, group id or None
+    edge_added = (Edge,)
+    edge_removed = (Edge,)
+    group_added = (str, str)  # group id, label
+    group_removed = (str,)
+    group_renamed = (str, str)  # group id, label
+
+
 @dataclass
 class Graph:
     """Nodes in insertion order, edges in connection order (which is concat's order), groups by id."""
@@ -80,11 +96,7 @@ class Graph:
     groups: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.events = EventEmitter()
-
-    def subscribe(self, listener):
-        """Call ``listener(event)`` after every real change; returns an unsubscribe function."""
-        return self.events.subscribe(listener)
+        self.events = GraphEvents()
 
     # ------------------------------------------------------------------ nodes
 
@@ -126,7 +138,7 @@ class Graph:
             items.insert(index, (node.id, node))
             self.nodes.clear()
             self.nodes.update(items)
-        self.events.emit("node_added", node_id=node.id)
+        self.events.node_added.emit(node.id)
 
     def remove_node(self, node_id: str) -> tuple[Node, int, list[tuple[int, Edge]]]:
         """Remove a node and its edges; returns what undo needs to restore them exactly."""
@@ -136,7 +148,7 @@ class Graph:
         for _, edge in reversed(removed):
             self.remove_edge(edge)
         del self.nodes[node_id]
-        self.events.emit("node_removed", node_id=node_id)
+        self.events.node_removed.emit(node_id)
         return node, index, removed
 
     def move_node(self, node_id: str, pos: Position) -> None:
@@ -144,7 +156,7 @@ class Graph:
         pos = _pos(pos)
         if node.pos != pos:
             node.pos = pos
-            self.events.emit("node_moved", node_id=node_id, pos=pos)
+            self.events.node_moved.emit(node_id, pos)
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         """Set a param; the value is type-checked now, its range by ``check()`` (so it can be shown)."""
@@ -153,7 +165,7 @@ class Graph:
         if node.params.get(name) != value:
             old = node.params.get(name)
             node.params[name] = value
-            self.events.emit("param_changed", node_id=node_id, name=name, value=value, old=old)
+            self.events.param_changed.emit(node_id, name, value, old)
 
     def rename_node(self, node_id: str, name: str) -> None:
         node = self.node(node_id)
@@ -161,7 +173,7 @@ class Graph:
             raise GraphError("a node's name cannot be empty")
         if node.name != name:
             node.name = name
-            self.events.emit("node_renamed", node_id=node_id, name=name)
+            self.events.node_renamed.emit(node_id, name)
 
     def _fresh_name(self, spec: catalog.KindSpec) -> str:
         taken = {n.name for n in self.nodes.values()}
@@ -217,7 +229,7 @@ class Graph:
         if not known_new and edge in self.edges:
             raise GraphError("this edge already exists")
         self.edges.insert(len(self.edges) if index is None else index, edge)
-        self.events.emit("edge_added", edge=edge)
+        self.events.edge_added.emit(edge)
 
     def remove_edge(self, edge: Edge) -> int:
         """Remove an edge; returns its index so undo can put it back in the same order."""
@@ -226,7 +238,7 @@ class Graph:
         except ValueError:
             raise GraphError("no such edge") from None
         del self.edges[index]
-        self.events.emit("edge_removed", edge=edge)
+        self.events.edge_removed.emit(edge)
         return index
 
     def in_edges(self, node_id: str) -> list[Edge]:
@@ -242,7 +254,7 @@ class Graph:
         if group_id in self.groups:
             raise GraphError(f"group {group_id} already exists")
         self.groups[group_id] = label
-        self.events.emit("group_added", group_id=group_id, label=label)
+        self.events.group_added.emit(group_id, label)
         return group_id
 
     def remove_group(self, group_id: str) -> str:
@@ -250,13 +262,13 @@ class Graph:
         if any(n.group == group_id for n in self.nodes.values()):
             raise GraphError("ungroup the nodes before removing their group")
         label = self.groups.pop(group_id)
-        self.events.emit("group_removed", group_id=group_id)
+        self.events.group_removed.emit(group_id)
         return label
 
     def rename_group(self, group_id: str, label: str) -> None:
         if self.groups[group_id] != label:
             self.groups[group_id] = label
-            self.events.emit("group_renamed", group_id=group_id, label=label)
+            self.events.group_renamed.emit(group_id, label)
 
     def set_group(self, node_id: str, group_id: str | None) -> None:
         node = self.node(node_id)
@@ -264,7 +276,7 @@ class Graph:
             raise GraphError(f"no group {group_id}")
         if node.group != group_id:
             node.group = group_id
-            self.events.emit("node_group_changed", node_id=node_id, group_id=group_id)
+            self.events.node_group_changed.emit(node_id, group_id)
 
     # ------------------------------------------------------------------ graph questions
 

@@ -1,5 +1,9 @@
 """The open project as the window sees it: the project, its undo stack, its file path and the
 latest check. Views edit only through :meth:`Document.push` and redraw from model events.
+
+The document follows the current project's events (``project.events``) and passes them on as
+Qt signals, so a view connects once, to the signals it shows, and keeps working when another
+project is opened. The canvas follows the graph's own events (``graph.events``) directly.
 """
 
 from __future__ import annotations
@@ -12,20 +16,15 @@ from PySide6.QtGui import QUndoStack
 
 from modstudio.graph.check import CheckReport
 from modstudio.graph.commands import Command
-from modstudio.graph.events import GraphEvent
 from modstudio.gui import undo
-from modstudio.gui.edits import SetProjectField, TaskCommand
-
-# Events that cannot change shapes or counts; everything else triggers a re-check.
-_NO_RECHECK = {"node_moved", "node_renamed", "group_added", "group_removed", "group_renamed",
-               "node_group_changed"}
-
 
 class Document(QObject):
     project_replaced = Signal()
     checked = Signal(object)  # CheckReport
-    tasks_changed = Signal()
-    project_changed = Signal()  # name or training settings
+    name_changed = Signal(str)
+    settings_changed = Signal(object)  # TrainingSettings
+    tasks_changed = Signal()  # a task added, removed, replaced (renamed) or moved
+    runs_changed = Signal()  # a run added to or removed from the history
     message = Signal(str)  # a short note for the status bar
 
     def __init__(self, project: Any, path: str | Path | None = None, parent: QObject | None = None) -> None:
@@ -35,7 +34,7 @@ class Document(QObject):
         self.project: Any = None
         self.path: Path | None = None
         self.report: CheckReport | None = None
-        self._unsubscribe = None
+        self._disconnect: list = []
         self._dirty_check = False
         self.locked: str | None = None  # why edits are refused right now (a run is training), or None
         self.set_project(project, path)
@@ -52,14 +51,31 @@ class Document(QObject):
 
     def set_project(self, project: Any, path: str | Path | None = None) -> None:
         """Show another project: history is cleared and every view rebinds."""
-        if self._unsubscribe:
-            self._unsubscribe()
+        for disconnect in self._disconnect:
+            disconnect()
         self.project = project
         self.path = Path(path) if path else None
-        self._unsubscribe = project.graph.subscribe(self._on_graph_event)
+        self._disconnect = self._follow(project)
         self.undo_stack.clear()
         self.recheck()
         self.project_replaced.emit()
+
+    def _follow(self, project) -> list:
+        e, g = project.events, project.graph.events
+        connections = [
+            e.name_changed.connect(self._on_project_name_changed),
+            e.settings_changed.connect(self._on_project_settings_changed),
+            e.task_added.connect(self._on_project_task_added),
+            e.task_removed.connect(self._on_project_task_removed),
+            e.task_replaced.connect(self._on_project_task_replaced),
+            e.run_added.connect(self._on_project_run_added),
+            e.run_removed.connect(self._on_project_run_removed),
+            e.run_replaced.connect(self._on_project_run_replaced),
+        ]
+        # What can change shapes or parameter counts (moves, renames and groups cannot).
+        for event in (g.node_added, g.node_removed, g.param_changed, g.edge_added, g.edge_removed):
+            connections.append(event.connect(self._on_graph_structure_changed))
+        return connections
 
     def mark_saved(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -73,22 +89,43 @@ class Document(QObject):
 
     def push(self, command: Command, merge_key: object | None = None) -> str | None:
         """Apply one user edit as an undo step; returns the refusal's reason, shown in the status bar."""
-        if self.locked:
-            self.message.emit(self.locked)
-            return self.locked
-        if isinstance(command, TaskCommand):
-            error = undo.push(self.undo_stack, command, self.project, self._after_tasks_edit)
-        elif isinstance(command, SetProjectField):
-            error = undo.push(self.undo_stack, command, self.project, self.project_changed.emit)
-        else:
-            error = undo.push(self.undo_stack, command, self.project.graph, merge_key=merge_key)
+        error = self.locked or undo.push(self.undo_stack, command, self.project, merge_key=merge_key)
         if error:
             self.message.emit(error)
         return error
 
-    def _after_tasks_edit(self) -> None:
-        self._dirty_check = True
+    # ------------------------------------------------------------------ model events
+
+    def _on_project_name_changed(self, name: str) -> None:
+        self.name_changed.emit(name)
+
+    def _on_project_settings_changed(self, settings, old) -> None:
+        self.settings_changed.emit(settings)
+
+    def _on_project_task_added(self, index: int, task) -> None:
+        self._tasks_edited()
+
+    def _on_project_task_removed(self, index: int, task) -> None:
+        self._tasks_edited()
+
+    def _on_project_task_replaced(self, index: int, task, old) -> None:
+        self._tasks_edited()
+
+    def _tasks_edited(self) -> None:
+        self._dirty_check = True  # the first task supplies the input shape and class count
         self.tasks_changed.emit()
+
+    def _on_project_run_added(self, index: int, run) -> None:
+        self.runs_changed.emit()
+
+    def _on_project_run_removed(self, index: int, run) -> None:
+        self.runs_changed.emit()
+
+    def _on_project_run_replaced(self, index: int, run, old) -> None:
+        self.runs_changed.emit()
+
+    def _on_graph_structure_changed(self, *payload) -> None:
+        self._dirty_check = True
 
     # ------------------------------------------------------------------ checking
 
@@ -106,10 +143,6 @@ class Document(QObject):
         self.checked.emit(self.report)
         return self.report
 
-    def _on_graph_event(self, event: GraphEvent) -> None:
-        if event.name not in _NO_RECHECK:
-            self._dirty_check = True
-
     def _on_undo_stack_index_changed(self, index: int) -> None:
-        if self._dirty_check:
+        if self._dirty_check:  # once per edit (a macro's many changes, one check)
             self.recheck()

@@ -14,7 +14,7 @@ EXPORT_FILTERS = ("ONNX (*.onnx);;TorchScript (*.pt);;torch.export program (*.pt
 
 
 def trained_runs(project) -> list:
-    return [r for r in getattr(project, "runs", []) if getattr(r, "weights", None)]
+    return [r for r in project.runs if r.weights]
 
 
 class ExportController:

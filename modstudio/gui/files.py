@@ -18,22 +18,6 @@ AUTOSAVE_ENV = "MODSTUDIO_AUTOSAVE_SECONDS"
 DEFAULT_AUTOSAVE_S = 60
 
 
-EXAMPLE_MODULES = ("modstudio.examples", "modstudio.learn.examples")
-
-
-def examples_module_name() -> str | None:
-    """Where the example projects live (they moved once); None when there are none."""
-    import importlib.util
-
-    for name in EXAMPLE_MODULES:
-        try:
-            if importlib.util.find_spec(name) is not None:
-                return name
-        except ImportError:
-            continue
-    return None
-
-
 def autosave_interval_ms() -> int:
     try:
         seconds = float(os.environ.get(AUTOSAVE_ENV, DEFAULT_AUTOSAVE_S))
@@ -90,9 +74,9 @@ class ProjectFiles(QObject):
             return False
         self._replace(project, Path(path))
         settings.add_recent_file(path)
-        for warning in getattr(project, "warnings", []) or []:
+        for warning in project.warnings:
             self.document.message.emit(warning)
-        if getattr(project, "warnings", None):
+        if project.warnings:
             dialogs.show_info(self.window, "Opened with notes", "\n\n".join(project.warnings))
         return True
 
@@ -112,9 +96,9 @@ class ProjectFiles(QObject):
         if not self.maybe_save():
             return False
         try:
-            import importlib
+            from modstudio.examples import build_example  # not at import time: it loads the data layer (numpy)
 
-            project = importlib.import_module(examples_module_name() or EXAMPLE_MODULES[0]).build_example(name)
+            project = build_example(name)
         except Exception as exc:  # an example that fails to build must not take the window down
             dialogs.show_error(self.window, "Cannot open example", f"The example {name!r} failed to build:\n\n{exc}")
             return False

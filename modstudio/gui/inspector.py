@@ -3,30 +3,23 @@ nothing selected, the project's name and training settings."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from modstudio.graph.catalog import fmt_shape
 from modstudio.graph.commands import RenameNode, SetParam
 from modstudio.gui.canvas.node_item import fmt_count
-from modstudio.gui.edits import SetProjectField
 from modstudio.gui.icons import category_icon
 from modstudio.gui.param_editors import INT_LIMIT, Editor, make_editor
+from modstudio.project import strategy_specs
+from modstudio.project.commands import ChangeSettings, RenameProject
+from modstudio.project.settings import SETTING_SPECS
 
-
-# Suggestions for string settings (the combo stays editable: the learn layer decides what is valid,
-# and importing it here would pull torch into the window's start-up).
-SETTING_CHOICES = {
-    "strategy": ("expansion", "progressive", "finetune", "joint", "ewc", "replay", "lwf"),
-    "optimizer": ("adam", "adamw", "sgd"),
-    "device": ("auto", "cpu", "cuda", "mps"),
-    "scenario": ("task", "class"),
-    "embed_data": ("auto", "always", "never"),
-}
+# Devices a run can name beside cuda:N (the run panel lists the GPUs themselves).
+DEVICE_SUGGESTIONS = ("auto", "cpu", "cuda", "mps")
 
 
 def _label(text: str = "", name: str | None = None, wrap: bool = True) -> QLabel:
@@ -175,7 +168,7 @@ class ProjectPage(QWidget):
         layout.addWidget(self.hint)
         layout.addStretch(1)
         self.setting_widgets: dict[str, QWidget] = {}
-        self._settings_type = None
+        self._build_settings()
 
     @property
     def document(self):
@@ -191,72 +184,64 @@ class ProjectPage(QWidget):
         if report is not None:
             parts.append(report.summary())
         self.summary.setText("<br>".join(parts))
-        self._refresh_settings(getattr(project, "settings", None))
+        self._refresh_settings(project.settings)
 
     def _refresh_settings(self, settings: Any) -> None:
-        if settings is None or not dataclasses.is_dataclass(settings):
-            return
-        if type(settings) is not self._settings_type:
-            self._build_settings(settings)
-        for f in dataclasses.fields(settings):
-            widget = self.setting_widgets.get(f.name)
-            if widget is None:
-                continue
-            value = getattr(settings, f.name)
+        for name, widget in self.setting_widgets.items():
+            value = getattr(settings, name)
             widget.blockSignals(True)
-            if isinstance(widget, QCheckBox):
-                widget.setChecked(bool(value))
-            elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-                widget.setValue(value if value is not None else widget.minimum())
-            elif isinstance(widget, QComboBox) and not widget.lineEdit().hasFocus():
-                widget.setCurrentText(str(value))
-            elif isinstance(widget, QLineEdit) and not widget.hasFocus():
-                widget.setText("" if value is None else str(value))
+            if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+                widget.setValue(value)
+            elif widget.isEditable():
+                if not widget.lineEdit().hasFocus():
+                    widget.setCurrentText(str(value))
+            else:
+                index = widget.findData(value)
+                if index < 0:  # a strategy this ModStudio does not have (a file from elsewhere)
+                    widget.addItem(str(value), value)
+                    index = widget.count() - 1
+                widget.setCurrentIndex(index)
             widget.blockSignals(False)
 
-    def _build_settings(self, settings: Any) -> None:
-        while self.settings_form.rowCount():
-            self.settings_form.removeRow(0)
-        self.setting_widgets.clear()
-        self._settings_type = type(settings)
-        for f in dataclasses.fields(settings):
-            if f.name.startswith("_"):
-                continue
-            value = getattr(settings, f.name)
+    def _build_settings(self) -> None:
+        """One editor per declared setting (``SETTING_SPECS``): lists for choices, ranged numbers."""
+        for name, spec in SETTING_SPECS.items():
             widget: QWidget
-            if isinstance(value, bool):
-                widget = QCheckBox()
-                widget.toggled.connect(lambda v, n=f.name: self._set(n, bool(v)))
-            elif isinstance(value, int):
+            if name == "strategy":
+                widget = QComboBox()
+                for strategy in strategy_specs.specs():
+                    widget.addItem(strategy.title, strategy.name)
+                widget.activated.connect(lambda i, w=widget: self._set_strategy(w.itemData(i)))
+            elif spec.type == "choice":
+                widget = QComboBox()
+                for choice in spec.choices:
+                    widget.addItem(str(choice), choice)
+                widget.activated.connect(lambda i, n=name, w=widget: self._set(n, w.itemData(i)))
+            elif name == "device":
+                widget = QComboBox()
+                widget.setEditable(True)  # cuda:N too
+                widget.addItems(DEVICE_SUGGESTIONS)
+                widget.lineEdit().editingFinished.connect(
+                    lambda n=name, w=widget: self._set(n, w.currentText().strip()))
+                widget.activated.connect(lambda i, n=name, w=widget: self._set(n, w.itemText(i)))
+            elif spec.type == "int":
                 widget = QSpinBox()
-                widget.setRange(0, INT_LIMIT)
+                widget.setRange(int(spec.min), int(min(spec.max, INT_LIMIT)))
                 widget.setKeyboardTracking(False)
-                widget.valueChanged.connect(lambda v, n=f.name: self._set(n, int(v)))
-            elif isinstance(value, float):
+                widget.valueChanged.connect(lambda v, n=name: self._set(n, int(v)))
+            elif spec.type == "float":
                 widget = QDoubleSpinBox()
                 widget.setDecimals(6)
-                widget.setRange(0.0, 1e9)
-                widget.setSingleStep(0.001 if value < 0.1 else 0.1)
+                widget.setRange(float(spec.min), float(min(spec.max, 1e9)))
+                widget.setSingleStep(0.001 if spec.default < 0.1 else 0.1)
                 widget.setKeyboardTracking(False)
-                widget.valueChanged.connect(lambda v, n=f.name: self._set(n, float(v)))
-            elif f.name in SETTING_CHOICES and isinstance(value, str):
-                widget = QComboBox()
-                widget.setEditable(True)
-                widget.addItems(SETTING_CHOICES[f.name])
-                widget.lineEdit().editingFinished.connect(
-                    lambda n=f.name, w=widget: self._set(n, w.currentText().strip()))
-                widget.activated.connect(lambda i, n=f.name, w=widget: self._set(n, w.itemText(i)))
-            elif isinstance(value, str) or value is None:
-                widget = QLineEdit()
-                widget.editingFinished.connect(lambda n=f.name, w=widget: self._set(n, w.text().strip()))
-            else:
-                continue  # structured settings (strategy params) get their own editor with training
-            widget.setObjectName(f"setting-{f.name}")
-            help_text = f.metadata.get("doc") if f.metadata else None
-            if help_text:
-                widget.setToolTip(help_text)
-            self.settings_form.addRow(f.name.replace("_", " "), widget)
-            self.setting_widgets[f.name] = widget
+                widget.valueChanged.connect(lambda v, n=name: self._set(n, float(v)))
+            else:  # pragma: no cover - every declared setting has an editor above
+                raise AssertionError(f"no editor for setting {name} ({spec.type})")
+            widget.setObjectName(f"setting-{name}")
+            widget.setToolTip(spec.doc)
+            self.settings_form.addRow(spec.label, widget)
+            self.setting_widgets[name] = widget
 
     def _set(self, name: str, value: Any) -> None:
         settings = self.document.project.settings
@@ -265,12 +250,18 @@ class ProjectPage(QWidget):
             return
         if getattr(settings, name) == value:
             return
-        self.document.push(SetProjectField(f"settings.{name}", value))
+        error = self.document.push(ChangeSettings(**{name: value}))
+        if error:
+            self.refresh()  # a refused value (a device name that is no device): show the setting again
+
+    def _set_strategy(self, name: str) -> None:
+        if name != self.document.project.settings.strategy:  # another strategy's params would be refused
+            self.document.push(ChangeSettings(f"use {name}", strategy=name, strategy_params={}))
 
     def _on_name_edit_editing_finished(self) -> None:
         name = self.name_edit.text().strip()
         if name and name != self.document.project.name:
-            self.document.push(SetProjectField("name", name))
+            self.document.push(RenameProject(name))
         elif not name:
             self.name_edit.setText(self.document.project.name)
 
@@ -299,8 +290,9 @@ class Inspector(QScrollArea):
         document.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
         document.checked.connect(self._on_document_checked)
         document.project_replaced.connect(self._on_scene_selection_changed)
-        document.project_changed.connect(self._on_document_checked)
-        document.tasks_changed.connect(self._on_document_checked)
+        document.name_changed.connect(self._on_document_name_changed)
+        document.settings_changed.connect(self._on_document_settings_changed)
+        document.tasks_changed.connect(self._on_document_tasks_changed)
         self._on_scene_selection_changed()
 
     def _on_scene_selection_changed(self) -> None:
@@ -330,4 +322,13 @@ class Inspector(QScrollArea):
             self.project_page.refresh()
 
     def _on_document_checked(self, report=None) -> None:
+        self._on_undo_stack_index_changed()
+
+    def _on_document_name_changed(self, name: str) -> None:
+        self._on_undo_stack_index_changed()
+
+    def _on_document_settings_changed(self, settings) -> None:
+        self._on_undo_stack_index_changed()
+
+    def _on_document_tasks_changed(self) -> None:
         self._on_undo_stack_index_changed()

@@ -1,4 +1,8 @@
-"""One-off background work for the window (a lesion study, an export): never on the GUI thread."""
+"""Background work for the window (a training run, a lesion study, an export): never on the GUI thread.
+
+The studio's one thread idiom: a Job (or a subclass, as ``TrainingWorker``) parented to what waits
+for it. The device chooser's question to the training process is the exception (a daemon thread,
+see ``modstudio.gui.training.devices``): a QThread still running when the studio exits aborts it."""
 
 from __future__ import annotations
 

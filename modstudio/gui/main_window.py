@@ -3,7 +3,6 @@ toolbar over them. It wires signals; the work lives in the views and the documen
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, Qt
@@ -12,13 +11,13 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget, QInputDia
                                QMessageBox, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout)
 
 from modstudio import __version__
+from modstudio.graph.commands import RenameGroup
 from modstudio.gui import dialogs, settings, theme, welcome
 from modstudio.gui.canvas.editing import CanvasEditor
 from modstudio.gui.canvas.scene import GraphScene
 from modstudio.gui.canvas.view import CanvasView
 from modstudio.gui.document import Document
-from modstudio.gui.edits import RenameGroup
-from modstudio.gui.files import ProjectFiles, examples_module_name
+from modstudio.gui.files import ProjectFiles
 from modstudio.gui.icons import app_icon
 from modstudio.gui.inspector import Inspector
 from modstudio.gui.palette import Palette
@@ -76,7 +75,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._update_actions)
         self.document.message.connect(self._on_scene_status)
         self.document.checked.connect(self._on_document_checked)
-        self.document.project_changed.connect(self._update_title)
+        self.document.name_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.undo_stack.indexChanged.connect(self._update_actions)
 
@@ -169,7 +168,6 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
         self.examples_menu = file_menu.addMenu("E&xamples")
         self.examples_menu.aboutToShow.connect(self._on_examples_menu_about_to_show)
-        self.examples_menu.menuAction().setVisible(examples_module_name() is not None)
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action, self.export_action])
         file_menu.addSeparator()
@@ -306,20 +304,13 @@ class MainWindow(QMainWindow):
 
     def _on_examples_menu_about_to_show(self) -> None:
         self.examples_menu.clear()
-        try:
-            entries = list(importlib.import_module(examples_module_name()).list_examples())
-        except Exception as exc:  # the examples module is optional and may be mid-change
-            self.examples_menu.addAction(f"Examples unavailable: {exc}").setEnabled(False)
-            return
-        for entry in entries:
-            name = entry if isinstance(entry, str) else getattr(entry, "name", str(entry))
-            title = entry if isinstance(entry, str) else getattr(entry, "title", name)
-            action = self.examples_menu.addAction(title)
-            description = getattr(entry, "description", "")
-            if description:
-                action.setStatusTip(description)
-                action.setToolTip(description)
-            action.triggered.connect(lambda checked=False, n=name: self.files.open_example(n))
+        from modstudio.examples import list_examples  # not at import time: it loads the data layer (numpy)
+
+        for example in list_examples():
+            action = self.examples_menu.addAction(example.title)
+            action.setStatusTip(example.description)
+            action.setToolTip(example.description)
+            action.triggered.connect(lambda checked=False, n=example.name: self.files.open_example(n))
 
     def _select_all(self) -> None:
         for item in self.scene.nodes.values():

@@ -1,16 +1,12 @@
-"""Shipped GUI files (icons, style sheets) through the same resources folder the data layer uses."""
+"""Shipped GUI files (icons, style sheets, help pages): the data layer's resources folder
+(``modstudio.data.resources``, where MODSTUDIO_RESOURCES wins), under the name the GUI uses."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import modstudio
-
-ENV_VAR = "MODSTUDIO_RESOURCES"
 
 
 def resource_file(*parts: str) -> Path:
-    override = os.environ.get(ENV_VAR)
-    root = Path(override).expanduser() if override else Path(modstudio.__file__).resolve().parent.parent / "resources"
-    return root.joinpath(*parts)
+    from modstudio.data.resources import resource_path  # not at import time: modstudio.data loads numpy
+
+    return resource_path(*parts)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from modstudio.graph.catalog import fmt_shape
 from modstudio.gui import dialogs
-from modstudio.gui.edits import AddTasks, MoveTask, RemoveTasks, RenameTask
+from modstudio.project.commands import AddTasks, MoveTask, RemoveTasks, RenameTask
 
 COLUMNS = ("#", "Task", "Classes", "Train / val / test", "Source")
 

@@ -1,14 +1,16 @@
 """The Qt side of undo: one QUndoCommand adapter over the Qt-free commands.
 
-``redo()`` runs ``command.do(target)`` and ``undo()`` runs ``command.undo(target)``; the first redo
-happens when the command is pushed. A command the model refuses on that first redo marks itself
-obsolete, so QUndoStack drops it instead of recording an edit that never happened, and the
-refusal's message is kept for the caller to show.
+``redo()`` runs ``command.do(target)`` and ``undo()`` runs ``command.undo(target)``, where the
+target is the part of the project the command edits (``command.target(project)``: its graph, or
+the project itself); the first redo happens when the command is pushed. A command the model
+refuses on that first redo marks itself obsolete, so QUndoStack drops it instead of recording
+an edit that never happened, and the refusal's message is kept for the caller to show. Views
+redraw from the model's events, never from here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -17,18 +19,17 @@ from modstudio.graph.model import GraphError
 
 MOVE_ID = 1001
 
-# What a refused edit may raise: the model's GraphError (a ValueError), ValueError from our own
-# Qt-free edits, and KeyError for ids that vanished.
+# What a refused edit may raise: the model's GraphError and SettingsError (ValueErrors), ValueError
+# from the project's edits, and KeyError for ids that vanished.
 REFUSALS = (ValueError, KeyError)
 
 
 class UndoAdapter(QUndoCommand):
     """Wraps one model command; ``merge_key`` lets consecutive moves of one drag merge."""
 
-    def __init__(self, command: Command, target: Any, after: Callable[[], None] | None = None,
-                 merge_key: object | None = None) -> None:
+    def __init__(self, command: Command, root: Any, merge_key: object | None = None) -> None:
         super().__init__(command.text)
-        self.command, self.target, self.after, self.merge_key = command, target, after, merge_key
+        self.command, self.target, self.merge_key = command, command.target(root), merge_key
         self.error: str | None = None
         self._pushed = False
 
@@ -40,16 +41,11 @@ class UndoAdapter(QUndoCommand):
                 raise
             self.error = _message(exc)
             self.setObsolete(True)
-            return
         finally:
             self._pushed = True
-        if self.after:
-            self.after()
 
     def undo(self) -> None:
         self.command.undo(self.target)
-        if self.after:
-            self.after()
 
     def id(self) -> int:
         return MOVE_ID if isinstance(self.command, MoveNodes) and self.merge_key is not None else -1
@@ -60,10 +56,9 @@ class UndoAdapter(QUndoCommand):
         return self.command.merge(other.command)
 
 
-def push(stack: QUndoStack, command: Command, target: Any, after: Callable[[], None] | None = None,
-         merge_key: object | None = None) -> str | None:
-    """Push ``command``; returns None when applied, or the model's reason for refusing it."""
-    adapter = UndoAdapter(command, target, after, merge_key)
+def push(stack: QUndoStack, command: Command, root: Any, merge_key: object | None = None) -> str | None:
+    """Push ``command`` over ``root`` (the project); None when applied, or the model's reason for refusing it."""
+    adapter = UndoAdapter(command, root, merge_key)
     stack.push(adapter)
     return adapter.error
 

@@ -7,7 +7,6 @@ The page sits in a stack with the canvas (:func:`install`); any project change h
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -26,19 +25,6 @@ def _label(text: str, name: str, wrap: bool = False) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(wrap)
     return label
-
-
-def load_examples() -> list:
-    """The example list, or [] when the examples module is missing or broken (the page still shows)."""
-    from modstudio.gui.files import examples_module_name
-
-    name = examples_module_name()
-    if name is None:
-        return []
-    try:
-        return list(importlib.import_module(name).list_examples())
-    except Exception:  # an example module mid-change must not keep the studio from opening
-        return []
 
 
 def _example_icon(name: str):
@@ -170,8 +156,6 @@ class WelcomePage(QWidget):
         self.examples_grid = QGridLayout()
         self.examples_grid.setSpacing(10)
         right.addLayout(self.examples_grid)
-        self.examples_empty = _label("No examples are installed.", "welcome-empty")
-        right.addWidget(self.examples_empty)
         right.addStretch(1)
         columns.addLayout(right, 1)
 
@@ -241,14 +225,13 @@ class WelcomePage(QWidget):
             card.hide()
             card.deleteLater()
         self.cards = {}
-        for i, entry in enumerate(load_examples()):
-            name = entry if isinstance(entry, str) else getattr(entry, "name", str(entry))
-            title = getattr(entry, "title", name)
-            card = ExampleCard(name, title, getattr(entry, "description", ""))
+        from modstudio.examples import list_examples  # not at import time: it loads the data layer (numpy)
+
+        for i, example in enumerate(list_examples()):
+            card = ExampleCard(example.name, example.title, example.description)
             card.clicked.connect(self.example_requested)
             self.examples_grid.addWidget(card, i, 0)
-            self.cards[name] = card
-        self.examples_empty.setVisible(not self.cards)
+            self.cards[example.name] = card
 
     def _on_recent_list_item_activated(self, item: QListWidgetItem) -> None:
         self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole))
@@ -292,8 +275,7 @@ def install(window) -> WelcomePage:
 
 
 def is_shown(window) -> bool:
-    stack = getattr(window, "central_stack", None)
-    return stack is not None and stack.currentWidget() is window.welcome
+    return window.central_stack.currentWidget() is window.welcome
 
 
 def show(window) -> None:
@@ -302,8 +284,8 @@ def show(window) -> None:
 
 
 def hide(window) -> None:
-    stack = getattr(window, "central_stack", None)
-    if stack is not None and stack.currentWidget() is not window.view:
+    stack = window.central_stack
+    if stack.currentWidget() is not window.view:
         stack.setCurrentWidget(window.view)
         window.view.fit()
         window.view.setFocus()
@@ -315,10 +297,7 @@ def open_example(window, name: str) -> bool:
         return False
     hide(window)
     doc = window.document
-    train = getattr(window, "train_action", None) or getattr(getattr(window, "training", None), "train_action", None)
-    how = "train it"
-    if train is not None:
-        keys = train.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        how = f"press Train{f' ({keys})' if keys else ''} to learn them one after another"
+    keys = window.training.train_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    how = f"press Train{f' ({keys})' if keys else ''} to learn them one after another"
     doc.message.emit(f"“{doc.name}” is ready: {len(doc.project.tasks)} tasks — {how}.")
     return True

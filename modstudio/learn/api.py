@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from modstudio.learn.metrics import Summary, summarize
 from modstudio.learn.trainer import Callback, Trainer
-from modstudio.project.model import Run
+from modstudio.project import strategy_specs
+from modstudio.project.run import Run
+from modstudio.project.settings import TrainingSettings
 
 
 @dataclass
@@ -22,13 +23,13 @@ class TrainResult:
         return self.trainer.net
 
 
-def settings_with(project, **overrides: Any):
-    """The project's settings with the given (non-None) overrides, checked field by field."""
-    fields = {f.name for f in dataclasses.fields(project.settings)}
-    unknown = set(overrides) - fields
-    if unknown:
-        raise TypeError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
-    return dataclasses.replace(project.settings, **{k: v for k, v in overrides.items() if v is not None})
+def settings_with(project, **overrides: Any) -> TrainingSettings:
+    """The project's settings with the given (non-None) overrides, every one checked before any
+    training: SettingsError (a ValueError) names a bad setting, StrategyError a bad strategy or
+    strategy parameter. The strategy's parameters are returned checked and normalised."""
+    settings = project.settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+    spec = strategy_specs.get(settings.strategy)
+    return settings.replace(strategy_params=spec.check_params(settings.strategy_params))
 
 
 def train(project, *, callbacks: Sequence[Callback] = (), trainer_ready=None, **overrides: Any) -> TrainResult:
@@ -44,6 +45,9 @@ def train(project, *, callbacks: Sequence[Callback] = (), trainer_ready=None, **
         trainer_ready(trainer)
     run = trainer.run()
     project.runs.append(run)
-    # A run that failed before its first evaluation has no matrix: no figures, rather than made-up ones.
-    metrics = summarize(run.acc_matrix) if run.acc_matrix else Summary(0, None, None, None, None)
-    return TrainResult(run, metrics, trainer)
+    return TrainResult(run, run_summary(run), trainer)
+
+
+def run_summary(run: Run) -> Summary:
+    """The run's figures; a run that failed before its first evaluation has none (not made-up ones)."""
+    return summarize(run.acc_matrix) if run.acc_matrix else Summary(0, None, None, None, None)

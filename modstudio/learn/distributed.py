@@ -175,22 +175,20 @@ class Session:
 
     def train(self, project, *, callbacks: Sequence = (), trainer_ready=None, **overrides: Any):
         """``modstudio.learn.api.train`` on this rank; rank 0's run then speaks for all ranks."""
-        from modstudio.learn.api import TrainResult, settings_with
-        from modstudio.learn.metrics import summarize
+        from modstudio.learn.api import TrainResult, run_summary, settings_with
 
         settings = settings_with(project, **overrides)
         self.runs += 1
         requested = settings.device
         settings = dataclasses.replace(settings, device=str(self.device))
         trainer = DistributedTrainer(project.graph, project.tasks, settings, callbacks, session=self)
-        trainer.run_record.settings["device"] = requested  # what the user asked for, not this rank's GPU
         if trainer_ready is not None:
             trainer_ready(trainer)
         run = trainer.run()
+        run.settings["device"] = requested  # what the user asked for, not this rank's GPU
         self._conclude(trainer, run)
         project.runs.append(run)
-        matrix = run.acc_matrix or [[0.0] * max(len(project.tasks), 1)]
-        return TrainResult(run, summarize(matrix), trainer)
+        return TrainResult(run, run_summary(run), trainer)
 
     def _conclude(self, trainer: "DistributedTrainer", run) -> None:
         """Every rank posts its outcome to the store; rank 0 folds the others' into its run."""
@@ -276,7 +274,7 @@ def merge_outcomes(run, outcomes: dict[int, dict], world_size: int, backend: str
             f"rank(s) {', '.join(map(str, missing))} did not report back (killed, or past the "
             f"{TIMEOUT_ENV} timeout)")
     digests = {o.get("digest") for o in outcomes.values()}
-    run.metrics["distributed"] = {
+    run.metrics.distributed = {
         "world_size": world_size, "backend": backend,
         "replicas_identical": len(digests) == 1 and not missing,
     }
@@ -365,7 +363,7 @@ class DistributedTrainer(Trainer):
         modules = [m for m in net.modules_for(task, overrides) if m is not None]
         if net.shared_head is not None:
             modules.append(net.shared_head)
-        return modules + net._laterals_of(task)
+        return modules + net.laterals_of(task)
 
     def _batch_loss(self, task, x, y, ids, index, overrides) -> torch.Tensor:
         n = len(index)

@@ -33,6 +33,7 @@ class RunStarted(Event):
     n_tasks: int
     device: str
     settings: dict[str, Any] = field(default_factory=dict)
+    started: str = ""  # ISO time, as the run record keeps it
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,6 @@ class Evaluated(Event):
     task: int
     epoch: int
     accuracies: list[float]
-    task_inference: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,16 +108,24 @@ class CandidateEvaluated(Event):
 class TaskEnded(Event):
     task: int
     accuracies: list[float]
-    parameters: int
+    parameters: int  # the whole network's, after this task
     seconds: float
     path: dict[str, int] = field(default_factory=dict)
+    task_parameters: int = 0  # what this task's inference uses
+    task_inference: list[float] | None = None  # class-incremental path runs: right-path rate per task so far
 
 
 @dataclass(frozen=True)
 class RunFinished(Event):
+    """The run's end and what only the trainer knows of it; the figures follow from the events
+    before (``modstudio.learn.recorder``)."""
+
     status: str  # "finished", "stopped", "failed"
     message: str = ""
-    summary: dict[str, Any] = field(default_factory=dict)
+    details: str = ""  # a failed run's traceback
+    bank_sizes: dict[str, int] = field(default_factory=dict)
+    total_parameters: int | None = None
+    ended: str = ""
 
 
 def event_from_json(data: dict[str, Any]) -> Event:

@@ -13,10 +13,11 @@ studio's first run waits for that import. The protocol (the parent side is ``mod
   ``{"devices": true}``, answered with ``{"devices": [{"name", "label"}, ...]}``; any other
   line is a command for the run going on: ``pause``, ``resume`` or ``stop``. End of file (the
   studio went away) stops the run and ends the process.
-- stdout: one JSON object a line: ``{"event": ...}`` for every trainer event, then
-  ``{"done": true}`` once the run record is in ``OUT.json`` (and its weights in
-  ``OUT.safetensors``), or ``{"error": message}`` if the job could not be done (the process
-  then waits for the next job, or ends if torch itself failed).
+- stdout: one JSON object a line: ``{"event": ...}`` for every trainer event (the studio builds
+  the run record from them, with the recorder the trainer uses), then ``{"done": true,
+  "weights": W}`` once the trained weights are in ``OUT.safetensors`` (W: whether the run has
+  any), or ``{"error": message}`` if the job could not be done (the process then waits for the
+  next job, or ends if torch itself failed).
   Everything else this process prints goes to stderr, which the studio keeps for error reports.
 """
 
@@ -34,10 +35,9 @@ HOST_FLAG = "--training-host"
 COMMANDS = ("pause", "resume", "stop")
 
 
-def result_paths(out: str | Path) -> tuple[Path, Path]:
-    """Where the run record and its weights go."""
-    out = Path(out)
-    return out.with_suffix(".json"), out.with_suffix(".safetensors")
+def weights_path(out: str | Path) -> Path:
+    """Where the trained weights go."""
+    return Path(out).with_suffix(".safetensors")
 
 
 class _Host:
@@ -136,11 +136,12 @@ class _Host:
             with self.trainer_lock:
                 self.trainer = None
         try:
-            _write_result(run, job["out"])
-        except OSError as exc:  # a full disk: the run is lost, and the studio says why
-            self.send({"error": f"could not hand back the trained run: {exc}"})
+            if run.weights is not None:
+                _write_weights(run.weights, job["out"])
+        except OSError as exc:  # a full disk: the weights are lost, and the studio says why
+            self.send({"error": f"could not hand back the trained weights: {exc}"})
             return
-        self.send({"done": True})
+        self.send({"done": True, "weights": run.weights is not None})
 
 
 def main(argv: list[str]) -> int:
@@ -161,11 +162,7 @@ def _claim_stdout():
     return os.fdopen(fd, "wb")
 
 
-def _write_result(run, out: str) -> None:
+def _write_weights(weights, out: str) -> None:
     from modstudio.project import tensors
-    from modstudio.project.saving import dump_json
 
-    record, weights = result_paths(out)
-    if run.weights is not None:
-        weights.write_bytes(tensors.encode(run.weights))
-    record.write_bytes(dump_json(run.to_dict()))
+    weights_path(out).write_bytes(tensors.encode(weights))

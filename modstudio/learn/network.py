@@ -146,6 +146,15 @@ class ModularNetwork(nn.Module):
         self.paths[task] = full
         self._resolved.clear()
 
+    def restore_paths(self, paths: Sequence[Path]) -> None:
+        """Take every task's path as saved (instances must be in the bank already): restoring a run."""
+        self.paths = [dict(path) for path in paths]
+        self.bank_changed()
+
+    def bank_changed(self) -> None:
+        """Call after putting other modules into the bank directly (pruning an export's copy)."""
+        self._resolved.clear()
+
     def freeze(self, node_id: str, index: int) -> None:
         module = self.instances(node_id)[index]
         for p in module.parameters():
@@ -156,7 +165,7 @@ class ModularNetwork(nn.Module):
     def freeze_path(self, task: int) -> None:
         for node_id, index in self.paths[task].items():
             self.freeze(node_id, index)
-        for adapter in self._laterals_of(task):
+        for adapter in self.laterals_of(task):
             for p in adapter.parameters():
                 p.requires_grad_(False)
 
@@ -250,7 +259,8 @@ class ModularNetwork(nn.Module):
             return False
         return step.node_id == self.head_id or step.node_id in self.trainable_nodes
 
-    def _laterals_of(self, task: int) -> list[nn.Module]:
+    def laterals_of(self, task: int) -> list[nn.Module]:
+        """Column ``task``'s lateral adapters (progressive networks; none for other strategies)."""
         return [m for key, m in self.laterals.items() if key.startswith(f"t{task}_")]
 
     def _run_columns(self, x: torch.Tensor, task: int, overrides=None) -> list[torch.Tensor]:
@@ -270,7 +280,7 @@ class ModularNetwork(nn.Module):
         modules = [m for m in self.modules_for(task, overrides) if m is not None]
         if self.shared_head is not None:
             modules.append(self.shared_head)
-        for module in [*modules, *self._laterals_of(task)]:
+        for module in [*modules, *self.laterals_of(task)]:
             for p in module.parameters():
                 if p.requires_grad and id(p) not in seen:
                     seen.add(id(p))
@@ -291,8 +301,8 @@ class ModularNetwork(nn.Module):
         if task in self.lateral_tasks:
             for column in range(task):
                 modules.update({id(m): m for m in self.modules_for(column) if m is not None})
-                modules.update({id(m): m for m in self._laterals_of(column)})
-            modules.update({id(m): m for m in self._laterals_of(task)})
+                modules.update({id(m): m for m in self.laterals_of(column)})
+            modules.update({id(m): m for m in self.laterals_of(task)})
         return sum(p.numel() for m in modules.values() for p in m.parameters())
 
     def bank_sizes(self) -> dict[str, int]:

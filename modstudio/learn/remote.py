@@ -2,16 +2,17 @@
 ``resume``, callbacks). The studio trains this way; see ``modstudio.learn.host`` for why and for
 the protocol. Nothing here imports torch: the studio's process never has to.
 
-Whatever happens to the process, ``run()`` returns a Run record and never raises: the run the
-process wrote back, or, if it died (a crash, the out-of-memory killer, ``kill()``), a failed run
-rebuilt from the events it sent before, with its last words on stderr as the details.
+Whatever happens to the process, ``run()`` returns a Run record and never raises. The record is
+built here, by the same recorder the trainer uses, from the events the process sends, so it is
+the record an in-process run of the same settings makes; the process hands back only the trained
+weights. If it died (a crash, the out-of-memory killer, ``kill()``), the run is failed and keeps
+what its events had said, with the process's last words on stderr as the details.
 """
 
 from __future__ import annotations
 
 import atexit
 import collections
-import dataclasses
 import json
 import logging
 import os
@@ -25,10 +26,11 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from modstudio.learn.events import Event, RunFinished, event_from_json
-from modstudio.learn.host import HOST_FLAG, result_paths
-from modstudio.learn.metrics import summarize
+from modstudio.learn.host import HOST_FLAG, weights_path
+from modstudio.learn.recorder import RunRecorder
 from modstudio.project.errors import ProjectFileError
-from modstudio.project.model import Project, Run, now_iso
+from modstudio.project.model import Project
+from modstudio.project.run import Run
 
 log = logging.getLogger(__name__)
 STDERR_LINES = 80  # of the process's stderr, kept for the error report
@@ -47,39 +49,6 @@ def _host_environment() -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
-
-
-class RunFromEvents:
-    """Rebuilds the run record from the events alone: what is left when the process dies mid-run."""
-
-    def __init__(self, graph, settings) -> None:
-        self.run = Run(strategy=settings.strategy, settings=dataclasses.asdict(settings), graph=graph.to_dict())
-        self.finished = False  # a RunFinished event came
-
-    def __call__(self, event: Event) -> None:
-        run, kind = self.run, event.kind
-        if kind == "run_started":
-            run.id = event.run_id
-        elif kind == "evaluated" and event.task == -1:
-            run.acc_matrix = [list(event.accuracies)]
-        elif kind == "epoch_ended":
-            run.curves.append(event.curve_point())
-        elif kind == "task_ended":
-            run.acc_matrix.append(list(event.accuracies))
-            run.paths.append(dict(event.path))
-            run.params_per_task.append(event.parameters)
-            run.metrics.setdefault("seconds_per_task", []).append(round(event.seconds, 3))
-        elif kind == "run_finished":
-            self.finished = True
-
-    def failed(self, message: str, details: str = "") -> Run:
-        run = self.run
-        run.status, run.message, run.ended = "failed", message, now_iso()
-        if details:
-            run.metrics["traceback"] = details
-        if run.acc_matrix:
-            run.metrics.update(summarize(run.acc_matrix).to_dict())
-        return run
 
 
 class HostProcess:
@@ -260,35 +229,44 @@ class RemoteTrainer:
     # ------------------------------------------------------------------ the run (one thread)
 
     def run(self) -> Run:
-        recorder = RunFromEvents(self.graph, self.settings)
-        run = self._run(recorder)
-        if not recorder.finished:  # the process died, or never started: say so as the trainer would
-            event = RunFinished(run.status, run.message, dict(run.metrics))
-            for callback in self.callbacks:
-                callback(event)
-        return run
+        recorder = RunRecorder(self.graph, self.settings)
+        failure = self._run(recorder)
+        if failure is not None:  # the process died, never started, or its weights are unreadable
+            message, details = failure
+            if recorder.finished:
+                recorder.end("failed", message, details or recorder.run.metrics.traceback)
+                recorder.run.weights = None
+            else:  # say so as the trainer would have
+                event = RunFinished("failed", message, details)
+                recorder(event)
+                for callback in self.callbacks:
+                    callback(event)
+        return recorder.run
 
-    def _run(self, recorder: RunFromEvents) -> Run:
+    def _run(self, recorder: RunRecorder) -> tuple[str, str] | None:
+        """Relay the run; None when it ended as the process said, else (message, details) of a failure."""
         with tempfile.TemporaryDirectory(prefix="modstudio-run-") as folder:
             project_path, out = Path(folder) / "input.modstudio", Path(folder) / "result"
             try:
                 _write_input(self.graph, self.tasks, self.settings, project_path)
                 self._start({"project": str(project_path), "out": str(out), "threads": self.threads})
             except (OSError, ProjectFileError) as exc:
-                return recorder.failed(f"could not start the training process: {exc}")
-            ended, error = self._relay(recorder)
+                return f"could not start the training process: {exc}", ""
+            done, error = self._relay(recorder)
             with self._lock:
                 process, self.process = self.process, None  # later commands are for no one
-            if not ended:
+            if done is None:
                 code = process.close()
-                return recorder.failed(self._death_message(code, process), "\n".join(process.stderr_tail))
+                return self._death_message(code, process), "\n".join(process.stderr_tail)
             _give_back(process)
             if error:
-                return recorder.failed(f"the training process {error}", "\n".join(process.stderr_tail))
-            try:
-                return self._read_result(out)
-            except (OSError, ProjectFileError, ValueError) as exc:
-                return recorder.failed(f"the training process's result could not be read: {exc}")
+                return f"the training process {error}", "\n".join(process.stderr_tail)
+            if done.get("weights"):
+                try:
+                    recorder.run.weights = self._read_weights(out)
+                except (OSError, ProjectFileError, ValueError) as exc:
+                    return f"the training process's weights could not be read: {exc}", ""
+            return None
 
     def _start(self, job: dict) -> None:
         process = _take_process()
@@ -302,14 +280,15 @@ class RemoteTrainer:
                 process.send(command)
             self._pending.clear()
 
-    def _relay(self, recorder: RunFromEvents) -> tuple[bool, str]:
-        """Hand each event to the callbacks until the process says the job ended (True, and its error
-        if the run could not be set up), or until the process itself ends (False)."""
+    def _relay(self, recorder: RunRecorder) -> tuple[dict | None, str]:
+        """Hand each event to the recorder and the callbacks until the process says the job ended
+        (its closing message, and its error if the run could not be set up), or until the process
+        itself ends (None)."""
         for message in self.process.messages():
             if "done" in message:
-                return True, ""
+                return message, ""
             if "error" in message:
-                return True, str(message["error"])
+                return message, str(message["error"])
             if "event" not in message:
                 continue
             try:
@@ -320,7 +299,7 @@ class RemoteTrainer:
             recorder(event)
             for callback in self.callbacks:
                 callback(event)
-        return False, ""
+        return None, ""
 
     def _death_message(self, code: int, process: HostProcess) -> str:
         if self._killed:
@@ -335,18 +314,14 @@ class RemoteTrainer:
         last = next((line for line in reversed(process.stderr_tail) if line.strip()), "")
         return f"the training process ended unexpectedly (exit code {code})" + (f": {last}" if last else "")
 
-    def _read_result(self, out: Path) -> Run:
+    def _read_weights(self, out: Path) -> dict:
         from modstudio.project import tensors
-        from modstudio.project.loading import parse_json
-        from modstudio.project.schema import parse_run
         from modstudio.project.weights import check_weights
 
-        record_path, weights_path = result_paths(out)
-        run = parse_run(parse_json(record_path.read_bytes()), "run")
-        if run.weights is not None:
-            run.weights = tensors.decode(weights_path.read_bytes(), weights_path.name)
-            check_weights(run.weights, run.trained_graph(self.graph), self.tasks, "the trained run")
-        return run
+        path = weights_path(out)
+        weights = tensors.decode(path.read_bytes(), path.name)
+        check_weights(weights, self.graph, self.tasks, "the trained run")
+        return weights
 
 
 def _write_input(graph, tasks, settings, path: Path) -> None:

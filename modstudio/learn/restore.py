@@ -14,7 +14,7 @@ import torch
 
 from modstudio.data import union_classes
 from modstudio.learn.network import ModularNetwork
-from modstudio.learn.strategies import STRATEGIES
+from modstudio.project import strategy_specs
 
 _BANK_KEY = re.compile(r"bank/([^/]+)/(\d+)/(.+)")
 
@@ -43,9 +43,12 @@ def build_network(
 ) -> ModularNetwork:
     """A frozen, eval-mode network from plain parts: what a run stores, or an exported description
     holds (``modstudio.learn.export`` rebuilds models without the project archive through this)."""
-    known = STRATEGIES.get(strategy)
+    try:
+        spec = strategy_specs.get(strategy)
+    except strategy_specs.StrategyError as exc:
+        raise RestoreError(f"cannot rebuild the network: {exc}") from None
     class_incremental = scenario == "class"
-    shared_head = union_size if class_incremental and known and not known.path_based else None
+    shared_head = union_size if class_incremental and not spec.path_based else None
     net = ModularNetwork(graph, input_shape, task_classes, shared_head)
 
     by_instance: dict[tuple[str, int], dict[str, np.ndarray]] = defaultdict(dict)
@@ -59,9 +62,8 @@ def build_network(
         else:
             while len(net.instances(node_id)) < count:
                 net.grow(node_id)
-    net.paths = [dict(path) for path in paths]
-    net._resolved.clear()
-    if known is not None and known.name == "progressive":
+    net.restore_paths(paths)
+    if spec.laterals:
         for task in range(len(net.paths)):
             net.add_laterals(task)
     for (node_id, index), state in by_instance.items():

@@ -11,7 +11,7 @@ import contextlib
 import threading
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import torch
@@ -19,16 +19,18 @@ import torch.nn.functional as F
 
 from modstudio.data import union_classes
 from modstudio.learn import events as ev
+from modstudio.learn.context import TaskContext
 from modstudio.learn.device import resolve_device
-from modstudio.learn.metrics import summarize
 from modstudio.learn.network import ModularNetwork
+from modstudio.learn.recorder import RunRecorder
 from modstudio.learn.strategies import make_strategy
-from modstudio.project.model import Run, TrainingSettings, now_iso
+from modstudio.project.run import Run, now_iso
+from modstudio.project.settings import OPTIMIZER_NAMES, SCENARIOS, TrainingSettings
 
 Callback = Callable[[ev.Event], None]
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-SCENARIOS = ("task", "class")
+assert set(OPTIMIZERS) == set(OPTIMIZER_NAMES)
 PROGRESS_INTERVAL_S = 0.25
 EVAL_BATCH = 4096
 
@@ -65,12 +67,12 @@ class Trainer:
         self.graph = graph
         self.tasks = list(tasks)
         self.settings = settings or TrainingSettings()
-        self.callbacks = list(callbacks)
+        self.recorder = RunRecorder(graph, self.settings)
+        self.callbacks = [self.recorder, *callbacks]  # the record first: callbacks see it up to date
         self._stop = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
         self.net: ModularNetwork | None = None
-        self.run_record = Run(strategy=self.settings.strategy, settings=asdict(self.settings), graph=graph.to_dict())
         self._last_progress = 0.0
         self._samples = 0
         self._paused_s = 0.0  # time spent paused: not training, so not in samples/s or the ETA
@@ -90,6 +92,10 @@ class Trainer:
     @property
     def paused(self) -> bool:
         return not self._resume.is_set()
+
+    @property
+    def run_record(self) -> Run:
+        return self.recorder.run
 
     def emit(self, event: ev.Event) -> None:
         for callback in self.callbacks:
@@ -113,10 +119,8 @@ class Trainer:
         try:
             self._prepare()
             self.emit(ev.RunStarted(record.id, self.settings.strategy, len(self.tasks), str(self.device),
-                                    asdict(self.settings)))
-            before = self.evaluate_all()
-            record.acc_matrix.append(before)
-            self.emit(ev.Evaluated(-1, -1, before))
+                                    self.settings.to_dict(), record.started))
+            self.emit(ev.Evaluated(-1, -1, self.evaluate_all()))
             self._started = time.monotonic()
             for task in range(len(self.tasks)):
                 self._train_task(task)
@@ -124,17 +128,11 @@ class Trainer:
             status, message = "stopped", "stopped by the user"
         except Exception as exc:  # a failed run keeps its history and tells the user why
             status, message, details = "failed", _describe(exc), traceback.format_exc()
-        record.status, record.message, record.ended = status, message, now_iso()
-        if details:
-            record.metrics["traceback"] = details
-        if record.acc_matrix:
-            summary = summarize(record.acc_matrix)
-            record.metrics.update(summary.to_dict())
-        if self.net is not None:
-            record.weights = self.net.weights()
-            record.metrics["bank_sizes"] = self.net.bank_sizes()
-            record.metrics["total_parameters"] = self.net.parameter_count()
-        self.emit(ev.RunFinished(status, message, dict(record.metrics)))
+        net = self.net
+        if net is not None:
+            record.weights = net.weights()
+        self.emit(ev.RunFinished(status, message, details, net.bank_sizes() if net is not None else {},
+                                 net.parameter_count() if net is not None else None, now_iso()))
         return record
 
     def _prepare(self) -> None:
@@ -157,7 +155,7 @@ class Trainer:
         union = union_classes(self.tasks)
         self.union_classes = union
         self.class_incremental = s.scenario == "class"
-        shared_head = len(union) if self.class_incremental and not self.strategy.path_based else None
+        shared_head = len(union) if self.class_incremental and not self.strategy.spec.path_based else None
         self.net = ModularNetwork(self.graph, shapes.pop(), [t.num_classes for t in self.tasks], shared_head)
         self.net.to(self.device)
         for task in range(len(self.tasks)):
@@ -172,7 +170,7 @@ class Trainer:
         self._modes_matter = any(isinstance(m, MODE_DEPENDENT) for m in self.net.modules())
         self.current_task = -1
         self.task_inference: dict[int, float] = {}
-        self.strategy.bind(self)
+        self.strategy.bind(TaskContext(self))
         # torch imports its compiler stack on the first optimiser (seconds): pay that here, not
         # inside the first task's time and samples/s.
         OPTIMIZERS[s.optimizer]([torch.zeros(1, requires_grad=True)], lr=s.lr)
@@ -191,7 +189,6 @@ class Trainer:
 
     def _train_task(self, task: int) -> None:
         started = time.monotonic()
-        record = self.run_record
         self.current_task = task
         self._epochs_done = 0
         self._fresh_accuracies = None
@@ -201,15 +198,11 @@ class Trainer:
         self.strategy.end_task(task)
         # The last epoch's evaluation stands when no weight changed since (end_task only freezes).
         accuracies = self._fresh_accuracies if self._fresh_accuracies is not None else self.evaluate_all()
-        record.acc_matrix.append(accuracies)
-        record.paths = [dict(p) for p in self.net.paths]
-        params = self.net.parameter_count()
-        record.params_per_task.append(params)
-        record.metrics.setdefault("seconds_per_task", []).append(round(time.monotonic() - started, 3))
-        record.metrics.setdefault("task_parameters", []).append(self.net.task_parameter_count(task))
-        if self.task_inference:  # class-incremental, path per task: how often the right path was chosen
-            record.metrics["task_inference"] = [self.task_inference[t] for t in range(task + 1)]
-        self.emit(ev.TaskEnded(task, accuracies, params, time.monotonic() - started, dict(self.net.paths[task])))
+        # class-incremental, path per task: how often the right path was chosen
+        inference = [self.task_inference[t] for t in range(task + 1)] if self.task_inference else None
+        net = self.net
+        self.emit(ev.TaskEnded(task, accuracies, net.parameter_count(), time.monotonic() - started,
+                               dict(net.paths[task]), net.task_parameter_count(task), inference))
 
     # ------------------------------------------------------------------ fitting
 
@@ -256,9 +249,7 @@ class Trainer:
             if phase == "train":
                 accuracies = self._fresh_accuracies = self.evaluate_all()
                 fraction = self._fraction(task, 0.0)
-                event = ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction)
-                self.run_record.curves.append(event.curve_point())
-                self.emit(event)
+                self.emit(ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction))
         self._end_fit()
 
     # ------------------------------------------------------------------ hooks for several processes
@@ -315,13 +306,6 @@ class Trainer:
     def train_labels(self, task: int, local: torch.Tensor) -> torch.Tensor:
         """Local labels, or union labels when one shared head covers every class (class-incremental)."""
         return self.data[task].union_labels[local] if self.net.shared_head is not None else local
-
-    def old_outputs(self, net, x, task) -> list[torch.Tensor]:
-        """What LwF distils: every earlier task's head output (or the earlier classes of the shared head)."""
-        if net.shared_head is not None:
-            seen = torch.unique(torch.cat([self.data[t].union_labels for t in range(task)]))
-            return [net.features_and_logits(x, task)[:, seen]]
-        return [net.features_and_logits(x, t) for t in range(task)]
 
     def _fraction(self, task: int, within: float) -> float:
         """Share of the whole run done: epochs done in this task (searches included) over the
@@ -380,7 +364,7 @@ class Trainer:
             if chosen is not None:
                 inferred += int((chosen == task).sum())
         correct, inferred = self._reduce_counts(correct, inferred)
-        if self.class_incremental and self.strategy.path_based and split == "test":
+        if self.class_incremental and self.strategy.spec.path_based and split == "test":
             self.task_inference[task] = inferred / max(len(x), 1)
         return correct / max(len(x), 1)
 

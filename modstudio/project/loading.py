@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from modstudio.project import tensors
+from modstudio.project import strategy_specs, tensors
 from modstudio.project.archive import PROJECT_JSON, ArchiveReader
 from modstudio.project.errors import ProjectFileError
 from modstudio.project.limits import DEFAULT_LIMITS, Limits
@@ -36,6 +36,9 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
         doc = parse_project(migrate(parse_json(reader.read(PROJECT_JSON))))
         _check_members(doc, names)
         warnings: list[str] = []
+        if strategy_specs.find(doc.settings.strategy) is None:
+            warnings.append(f"the project's settings name the strategy {doc.settings.strategy!r}, which this "
+                            f"ModStudio does not have; choose one of {', '.join(strategy_specs.names())} to train")
         tasks = [decode_task(entry, i, reader.read, limits, strict, warnings) for i, entry in enumerate(doc.tasks)]
         for run in doc.runs:
             if run.weights is not None:

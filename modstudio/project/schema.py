@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from modstudio.graph import Graph, GraphError
+from modstudio.project import strategy_specs
 from modstudio.project.errors import ProjectFileError
 from modstudio.project.run import RUN_STATUSES, Run, RunMetrics
 from modstudio.project.settings import SETTING_SPECS, SettingsError, TrainingSettings, check_setting
@@ -200,6 +201,12 @@ def parse_settings(value: Any, path: str) -> TrainingSettings:
             checked[name] = check_setting(name, value[name])
         except SettingsError as exc:
             raise fail(f"{path}.{name}", str(exc)) from None
+    spec = strategy_specs.find(checked["strategy"])  # unknown strategies are kept, and loading warns
+    if spec is not None:
+        try:
+            checked["strategy_params"] = spec.check_params(checked["strategy_params"])
+        except strategy_specs.StrategyError as exc:
+            raise fail(f"{path}.strategy_params", str(exc)) from None
     return TrainingSettings(**checked)
 
 

@@ -57,14 +57,14 @@ def test_train_json_equals_the_stored_run(tmp_path):
     assert printed["run_id"] == run.id
     assert printed["acc_matrix"] == run.acc_matrix
     for key in ("acc", "bwt", "fwt", "forgetting"):
-        assert printed[key] == run.metrics[key]
+        assert printed[key] == getattr(run.metrics, key)
     assert printed["params_per_task"] == run.params_per_task
     assert run.weights  # kept for export
     assert ms.load_project(path).runs == []  # -o leaves the source alone
 
     info = run_cli("info", str(out), "--json")
     summary = json.loads(info.stdout)
-    assert summary["runs"][0]["acc"] == run.metrics["acc"] and len(summary["tasks"]) == 5
+    assert summary["runs"][0]["acc"] == run.metrics.acc and len(summary["tasks"]) == 5
     text = run_cli("info", str(out)).stdout
     assert "expansion" in text and "digits 0-1" in text
 

@@ -1,5 +1,4 @@
 import json
-import time
 
 import numpy as np
 import pytest
@@ -41,12 +40,6 @@ def test_split_by_class_over_digits(digits):
     # the samples of a task are exactly the dataset's samples of its classes
     t = tasks[1]
     assert len(t.train) + len(t.val) + len(t.test) == int(np.isin(digits.y, [2, 3]).sum())
-
-
-def test_digits_and_five_tasks_are_fast():
-    start = time.perf_counter()
-    split_by_class(load_builtin("digits"), n_tasks=5)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_global_labels_map_back_to_dataset(digits):

@@ -42,30 +42,43 @@ def test_shape_params_accept_text_and_store_lists():
 
 def test_events_fire_only_on_real_change(tiny_graph):
     events = []
-    tiny_graph.subscribe(events.append)
+    tiny_graph.events.connect_all(lambda name, payload: events.append((name, payload)))
     node_id = next(iter(tiny_graph.nodes))
     tiny_graph.set_param(node_id, "shape", [64])  # unchanged
     tiny_graph.move_node(node_id, (0, 0))  # unchanged
     assert events == []
     tiny_graph.set_param(node_id, "shape", [32])
     tiny_graph.move_node(node_id, (5, 6))
-    assert [e.name for e in events] == ["param_changed", "node_moved"]
-    assert events[0].data["old"] == [64] and events[0].data["value"] == [32]
+    assert events == [("param_changed", (node_id, "shape", [32], [64])), ("node_moved", (node_id, (5.0, 6.0)))]
+
+
+def test_each_event_has_its_own_slots_with_a_typed_payload(tiny_graph):
+    moved, added = [], []
+    tiny_graph.events.node_moved.connect(lambda node_id, pos: moved.append((node_id, pos)))
+    tiny_graph.events.node_added.connect(added.append)
+    node_id = tiny_graph.add_node("relu")
+    assert added == [node_id] and moved == []
+    with pytest.raises(TypeError, match=r"node_moved carries \(str, tuple\), got \(str, list\)"):
+        tiny_graph.events.node_moved.emit(node_id, [1, 2])  # a wrong emit fails where it is made
+    assert moved == []
+    assert Graph().events.node_added is not tiny_graph.events.node_added  # no shared slots across graphs
 
 
 def test_remove_node_removes_its_edges_and_emits(tiny_graph):
     events = []
-    tiny_graph.subscribe(events.append)
+    tiny_graph.events.connect_all(lambda name, payload: events.append(name))
     linear = list(tiny_graph.nodes)[1]
     tiny_graph.remove_node(linear)
     assert all(linear not in (e.src, e.dst) for e in tiny_graph.edges)
-    assert [e.name for e in events] == ["edge_removed", "edge_removed", "node_removed"]
+    assert events == ["edge_removed", "edge_removed", "node_removed"]
 
 
-def test_unsubscribe_stops_events(tiny_graph):
+def test_disconnect_stops_events(tiny_graph):
     events = []
-    unsubscribe = tiny_graph.subscribe(events.append)
-    unsubscribe()
+    disconnect = tiny_graph.events.connect_all(lambda name, payload: events.append(name))
+    disconnect_one = tiny_graph.events.node_added.connect(events.append)
+    disconnect()
+    disconnect_one()
     tiny_graph.add_node("relu")
     assert events == []
 

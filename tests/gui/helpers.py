@@ -1,4 +1,5 @@
-"""Small drivers for the real widgets: add nodes through commands, press and drag on the view."""
+"""Small drivers for the real widgets: add nodes through commands, press and drag on the view; and a
+trainer that runs in the test's own process."""
 
 from __future__ import annotations
 
@@ -52,3 +53,13 @@ def drag(window, start: QPoint, end: QPoint, steps: int = 6, modifier=Qt.Keyboar
 
 def click(window, at: QPoint, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, modifier, at)
+
+
+def in_process_trainer(graph, tasks, settings, callbacks, threads):
+    """A ``trainer_factory`` for ``window.training``: the run on ``modstudio.learn.trainer.Trainer`` in a
+    thread of this process, without a training process (nor its start-up). ``threads`` is left to torch."""
+    from modstudio.learn.trainer import Trainer
+
+    trainer = Trainer(graph, tasks, settings, callbacks)
+    trainer.kill = lambda: None  # no process to end: stop() is all a run in this process gets
+    return trainer

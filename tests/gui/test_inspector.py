@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
+from modstudio.project import strategy_specs
 from tests.gui.helpers import add, chain
 
 
@@ -104,7 +105,9 @@ def test_training_settings_are_editable_and_undoable(window, qtbot):
     type_into(qtbot, epochs, "12")
     assert window.document.project.settings.epochs == 12
     strategy = page.findChild(QComboBox, "setting-strategy")
-    strategy.activated.emit(strategy.findText("ewc"))
+    assert [strategy.itemData(i) for i in range(strategy.count())] == strategy_specs.names()
+    assert strategy.itemText(strategy.findData("ewc")) == "EWC (online)"  # the spec's title
+    strategy.activated.emit(strategy.findData("ewc"))
     assert window.document.project.settings.strategy == "ewc"
     window.undo_action.trigger()
     window.undo_action.trigger()

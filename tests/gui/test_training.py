@@ -1,4 +1,8 @@
-"""Training from the studio: runs from the Train action, stop, failure, closing mid-run, the views."""
+"""Training from the studio: runs from the Train action, stop, failure, closing mid-run, the views.
+
+Three tests train in a real training process (a finished run; pause, resume and stop; a process that
+dies); the others only need *a* run, and train in this process (``in_process``), with no process.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,22 @@ def make_window(make_window):
     yield make
     for w in windows:
         w.training.stop_and_wait()
+
+
+@pytest.fixture
+def in_process(make_window, monkeypatch):
+    """The window factory, its windows training in this process instead of a training process."""
+    from modstudio.learn import remote
+    from tests.gui.helpers import in_process_trainer
+
+    monkeypatch.setattr(remote, "start_spare", lambda: None)  # no training process to start ahead either
+
+    def make(*args, **kwargs):
+        window = make_window(*args, **kwargs)
+        window.training.trainer_factory = in_process_trainer
+        return window
+
+    return make
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +139,8 @@ def test_editing_is_locked_while_a_run_goes_and_stop_keeps_a_partial_run(make_wi
     assert "Stopped" in training.panel.header.bar.format()
 
 
-def test_a_failing_run_shows_the_error_and_keeps_its_history(make_window, train_script, blob_tasks, qtbot):
-    window = make_window(tiny_project(blob_tasks, strategy="finetune", optimizer="sgd", lr=1e30))
+def test_a_failing_run_shows_the_error_and_keeps_its_history(in_process, train_script, blob_tasks, qtbot):
+    window = in_process(tiny_project(blob_tasks, strategy="finetune", optimizer="sgd", lr=1e30))
     train_script.answer("show_run_error", None)
     window.training.start()
     wait_done(qtbot, window)
@@ -147,14 +167,14 @@ def test_a_training_process_that_dies_ends_the_run_with_the_error_and_its_histor
     assert "killed" in call[2]
     assert window.isVisible() and not window.document.locked and training.train_action.isEnabled()
     assert "Run failed" in training.panel.log_text()
-    window.document.project.settings.epochs = 1
+    window.document.project.configure(epochs=1)
     training.start()  # the next run gets a new process
     wait_done(qtbot, window)
     assert window.document.project.runs[-1].status == "finished"
 
 
-def test_closing_during_a_run_asks_stops_and_joins_the_thread(make_window, train_script, blob_tasks, qtbot):
-    window = make_window(tiny_project(blob_tasks, strategy="finetune", epochs=400))
+def test_closing_during_a_run_asks_stops_and_joins_the_thread(in_process, train_script, blob_tasks, qtbot):
+    window = in_process(tiny_project(blob_tasks, strategy="finetune", epochs=400))
     training = window.training
     training.start()
     worker = training.worker
@@ -170,12 +190,12 @@ def test_closing_during_a_run_asks_stops_and_joins_the_thread(make_window, train
     assert window.document.project.runs[-1].status == "stopped"
 
 
-def test_runs_table_overlays_selected_runs_and_lesion_runs_on_a_copy(make_window, train_script, blob_tasks, qtbot):
-    window = make_window(tiny_project(blob_tasks, strategy="finetune", epochs=1))
+def test_runs_table_overlays_selected_runs_and_lesion_runs_on_a_copy(in_process, train_script, blob_tasks, qtbot):
+    window = in_process(tiny_project(blob_tasks, strategy="finetune", epochs=1))
     training = window.training
     training.start()
     wait_done(qtbot, window)
-    window.document.project.settings.strategy = "expansion"
+    window.document.project.configure(strategy="expansion")
     training.start()
     wait_done(qtbot, window)
     runs = window.document.project.runs
@@ -194,8 +214,8 @@ def test_runs_table_overlays_selected_runs_and_lesion_runs_on_a_copy(make_window
     assert all((weights[k] == v).all() for k, v in runs[-1].weights.items())
 
 
-def test_plots_and_metrics_save_as_png_svg_and_csv(make_window, train_script, blob_tasks, qtbot, tmp_path):
-    window = make_window(tiny_project(blob_tasks, epochs=1))
+def test_plots_and_metrics_save_as_png_svg_and_csv(in_process, train_script, blob_tasks, qtbot, tmp_path):
+    window = in_process(tiny_project(blob_tasks, epochs=1))
     window.training.start()
     wait_done(qtbot, window)
     train_script.answer("ask_save_file", str(tmp_path / "fig.png"), str(tmp_path / "fig.svg"),
@@ -227,15 +247,25 @@ def test_run_settings_are_undoable_edits(window):
     assert settings().strategy == "expansion" and settings().strategy_params == {"search_epochs": 3}
 
 
-def test_strategy_list_read_without_torch_matches_the_engine():
-    from modstudio.gui.training.run_panel import _from_classes, _from_source
+def test_run_panel_offers_the_specs_strategies_and_settings_choices(window):
+    from modstudio.learn.strategies import STRATEGIES
+    from modstudio.project import strategy_specs
+    from modstudio.project.settings import SETTING_SPECS
 
-    assert _from_source() == _from_classes()
+    panel = window.training.panel.run_panel
+    offered = [panel.strategy.itemData(i) for i in range(panel.strategy.count())]
+    assert offered == strategy_specs.names() and set(offered) == set(STRATEGIES)  # each with its class
+    for name in ("scenario", "optimizer"):
+        combo = getattr(panel, name)
+        assert tuple(combo.itemData(i) for i in range(combo.count())) == SETTING_SPECS[name].choices
+    assert (panel.epochs.minimum(), panel.epochs.maximum()) == (1, SETTING_SPECS["epochs"].max)
 
 
-def test_devices_are_listed_by_the_training_process(qtbot):
+def test_devices_are_listed_by_the_training_process(qtbot, monkeypatch):
+    from modstudio.gui.training import devices
     from modstudio.gui.training.devices import LOOKING, DeviceCombo
 
+    monkeypatch.setattr(devices, "ASK_AFTER_SHOWN_MS", 50)  # "a little later": no need to wait 3 s for it
     combo = DeviceCombo()
     qtbot.addWidget(combo)
     combo.select("cuda:3")  # a saved project's choice stays selectable

@@ -24,15 +24,12 @@ def test_menus_and_standard_shortcuts(window):
 
 
 def test_examples_menu_lists_and_opens_examples(window):
-    from modstudio.gui.files import examples_module_name
+    from modstudio.examples import list_examples
 
-    name = examples_module_name()
-    assert window.examples_menu.menuAction().isVisible() == (name is not None)
-    if name is None:
-        return
+    assert window.examples_menu.menuAction().isVisible()
     window.examples_menu.aboutToShow.emit()
     actions = [a for a in window.examples_menu.actions() if a.isEnabled()]
-    assert actions
+    assert [a.text() for a in actions] == [e.title for e in list_examples()]
     actions[0].trigger()
     assert window.document.graph.nodes and window.document.project.tasks
     assert window.scene.nodes and window.tasks_panel.tree.topLevelItemCount() == len(window.document.project.tasks)

@@ -85,7 +85,7 @@ def test_device_choice(monkeypatch):
 
 
 def _run(status="finished", message=""):
-    from modstudio.project.model import Run
+    from modstudio.project.run import Run
 
     run = Run(strategy="finetune", settings={}, graph={})
     run.status, run.message = status, message
@@ -112,7 +112,7 @@ def test_rank_zero_names_the_rank_that_failed_first():
 
     run = _run()
     merge_outcomes(run, {0: ok, 1: {**ok, "digest": "b"}}, 2, "gloo")
-    assert run.status == "finished" and run.metrics["distributed"] == {
+    assert run.status == "finished" and run.metrics.distributed == {
         "world_size": 2, "backend": "gloo", "replicas_identical": False}
 
 
@@ -132,7 +132,7 @@ def test_one_process_group_of_one_repeats_the_plain_trainer_exactly(tiny_project
             run = session.train(tiny_project, strategy=strategy, scenario=scenario).run
             assert run.status == "finished", run.message
             assert run.acc_matrix == plain[strategy], strategy
-            assert run.metrics["distributed"]["replicas_identical"]
+            assert run.metrics.distributed["replicas_identical"]
     finally:
         session.close()
     assert not dist.is_initialized()
@@ -168,7 +168,7 @@ def test_torchrun_two_processes_match_one_and_the_project_opens(tmp_path):
 
     single = ms.train(load_project(project_path), epochs=2).run
     difference = _max_difference(two["acc_matrix"], single.acc_matrix)
-    print(f"2 processes vs 1: max |ΔR| = {difference:.4f}, ACC {two['acc']:.4f} vs {single.metrics['acc']:.4f}, "
+    print(f"2 processes vs 1: max |ΔR| = {difference:.4f}, ACC {two['acc']:.4f} vs {single.metrics.acc:.4f}, "
           f"launch + train {seconds:.1f}s")
     assert difference <= TOLERANCE, (two["acc_matrix"], single.acc_matrix)
     assert two["params_per_task"] == single.params_per_task  # expansion chose the same paths
@@ -176,7 +176,7 @@ def test_torchrun_two_processes_match_one_and_the_project_opens(tmp_path):
     trained = load_project(out)
     run = trained.runs[-1]
     assert run.acc_matrix == two["acc_matrix"] and run.weights
-    assert run.metrics["distributed"] == {"world_size": 2, "backend": "gloo", "replicas_identical": True}
+    assert run.metrics.distributed == {"world_size": 2, "backend": "gloo", "replicas_identical": True}
     assert run.settings["device"] == "auto"  # what was asked, not a rank's device
     _opens_in_the_studio(out, tmp_path)
 
@@ -274,7 +274,7 @@ def _worker(out: str) -> None:
         run = session.train(load_project(shared), strategy=strategy, scenario=scenario).run
         report[f"{strategy}/{scenario}"] = {
             "status": run.status, "message": run.message, "acc_matrix": run.acc_matrix,
-            "params_per_task": run.params_per_task, "distributed": run.metrics.get("distributed")}
+            "params_per_task": run.params_per_task, "distributed": run.metrics.distributed}
 
     original_loss = trainer_module.Trainer.classification_loss
     calls = {"n": 0}

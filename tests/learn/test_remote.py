@@ -11,7 +11,7 @@ import pytest
 from modstudio.learn import remote
 from modstudio.learn.events import Event, EpochEnded, RunFinished, TaskEnded, event_from_json
 from modstudio.learn.trainer import Trainer
-from modstudio.project.model import weights_equal
+from modstudio.project.run import weights_equal
 
 
 def remote_run(project, callbacks=(), **settings):
@@ -28,7 +28,8 @@ def run_in_thread(run):
 
 
 def test_events_cross_a_process_boundary_as_json():
-    for event in (TaskEnded(1, [0.5, 0.25], 10, 1.5, {"n": 2}), RunFinished("stopped", "why", {"acc": None}),
+    for event in (TaskEnded(1, [0.5, 0.25], 10, 1.5, {"n": 2}, 7, [1.0, 0.5]),
+                  RunFinished("stopped", "why", "Traceback …", {"n": 2}, 10, "2026-12-01T18:00:00+00:00"),
                   EpochEnded(0, 3, 0.1, [0.9], 0.2)):
         assert event_from_json(json.loads(json.dumps(event.to_json()))) == event
     with pytest.raises(ValueError, match="unknown event kind"):
@@ -38,10 +39,27 @@ def test_events_cross_a_process_boundary_as_json():
     assert {cls.__name__ for cls in Event.__subclasses__()} >= {"Progress", "ModuleReused", "CandidateEvaluated"}
 
 
+# What two runs of the same settings cannot share: when they ran, and for how long.
+TIMING = ("id", "started", "ended")
+
+
+def same_record(a, b) -> bool:
+    """Every field of two run records equal (weights bit for bit), but their ids and times."""
+    da, db = a.to_dict(), b.to_dict()
+    for d in (da, db):
+        for key in TIMING:
+            d.pop(key)
+        d["metrics"].pop("seconds_per_task")
+    return da == db and weights_equal(a.weights, b.weights)
+
+
 def test_a_run_in_its_own_process_is_the_same_run_as_in_process(tiny_project):
+    """The studio's training process and ms.train give the same record: one recorder builds both."""
     import torch
 
-    tiny_project.settings.strategy = "expansion"
+    import modstudio as ms
+
+    tiny_project.configure(strategy="expansion", scenario="class")
     events = []
     _, run = remote_run(tiny_project, [events.append])
     result = run()
@@ -51,12 +69,14 @@ def test_a_run_in_its_own_process_is_the_same_run_as_in_process(tiny_project):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the training process ran with one thread
     try:
-        local = Trainer(tiny_project.graph, tiny_project.tasks, tiny_project.settings).run()
+        local = ms.train(tiny_project).run
     finally:
         torch.set_num_threads(threads)
-    assert result.acc_matrix == local.acc_matrix and result.paths == local.paths
-    assert weights_equal(result.weights, local.weights)
-    assert result.metrics["acc"] == local.metrics["acc"]
+    assert same_record(result, local)
+    assert len(result.metrics.seconds_per_task) == len(local.metrics.seconds_per_task) == 3
+    # the fields the studio's runs used to lack are there, and the same
+    assert result.metrics.task_parameters and result.metrics.bank_sizes and result.metrics.task_inference
+    assert result.metrics.total_parameters == local.metrics.total_parameters > 0
     kinds = [e.kind for e in events]
     assert kinds[0] == "run_started" and kinds[-1] == "run_finished" and kinds.count("task_ended") == 3
     assert any(k == "module_reused" or k == "candidate_evaluated" for k in kinds)
@@ -91,10 +111,10 @@ def test_a_stop_given_before_the_process_exists_is_kept(tiny_project):
 
 
 def test_a_failing_run_comes_back_failed_with_its_history(tiny_project):
-    _, run = remote_run(tiny_project, optimizer="sgd", lr=1e30)
+    _, run = remote_run(tiny_project, optimizer="sgd", lr=1e6)
     result = run()
     assert result.status == "failed" and "loss became" in result.message
-    assert result.acc_matrix and "Traceback" in result.metrics["traceback"]
+    assert result.acc_matrix and "Traceback" in result.metrics.traceback
 
 
 def test_a_killed_process_gives_a_failed_run_rebuilt_from_its_events(tiny_project):
@@ -110,7 +130,7 @@ def test_a_killed_process_gives_a_failed_run_rebuilt_from_its_events(tiny_projec
     result = run()
     assert result.status == "failed" and "did not stop" in result.message
     assert len(result.acc_matrix) >= 2 and result.paths and result.curves  # what the events told
-    assert result.metrics["acc"] is not None and result.weights is None
+    assert result.metrics.acc is not None and result.weights is None
     assert len(finished) == 1 and finished[0].status == "failed"  # said once, as the trainer would
 
 

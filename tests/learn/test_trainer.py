@@ -1,6 +1,7 @@
 """The training engine: strategies run, frozen modules stay frozen, runs repeat, stop/pause/fail."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -20,14 +21,14 @@ def test_every_strategy_trains_the_sequence(tiny_project, strategy, scenario):
     assert run.status == "finished", run.message
     assert len(run.acc_matrix) == 4 and all(len(row) == 3 for row in run.acc_matrix)
     assert len(run.params_per_task) == 3 and len(run.paths) == 3
-    assert 0.0 <= run.metrics["acc"] <= 1.0
+    assert 0.0 <= run.metrics.acc <= 1.0
     assert result.metrics.acc_matrix == run.acc_matrix
     assert run.curves and {"task", "epoch", "loss", "acc"} <= set(run.curves[0])
     assert tiny_project.runs[-1] is run
     if scenario == "task":
-        assert run.metrics["acc"] > 0.8, run.acc_matrix  # blobs are easy per task
+        assert run.metrics.acc > 0.8, run.acc_matrix  # blobs are easy per task
     if strategy in ("progressive", "expansion") and scenario == "class":
-        assert len(run.metrics["task_inference"]) == 3
+        assert len(run.metrics.task_inference) == 3
 
 
 @pytest.mark.parametrize("strategy", ["progressive", "expansion"])
@@ -36,7 +37,7 @@ def test_path_strategies_never_forget(tiny_project, strategy):
     R = run.acc_matrix
     for task in range(3):
         assert all(R[row][task] == R[task + 1][task] for row in range(task + 1, 4))
-    assert run.metrics["bwt"] == 0.0 and run.metrics["forgetting"] == 0.0
+    assert run.metrics.bwt == 0.0 and run.metrics.forgetting == 0.0
 
 
 @pytest.mark.parametrize("strategy", ["progressive", "expansion"])
@@ -114,7 +115,7 @@ def test_stop_mid_epoch_keeps_the_partial_run(tiny_project):
         if isinstance(event, ev.EpochEnded) and event.task == 1 and event.epoch == 0:
             box["t"].stop()
 
-    tiny_project.settings.epochs = 3
+    tiny_project.configure(epochs=3)
     result = ms.train(tiny_project, callbacks=[on_event], trainer_ready=lambda t: box.update(t=t))
     run = result.run
     assert run.status == "stopped" and "stopped" in run.message
@@ -123,52 +124,99 @@ def test_stop_mid_epoch_keeps_the_partial_run(tiny_project):
     assert run.weights and tiny_project.runs[-1] is run
 
 
-def test_pause_blocks_training_until_resume(tiny_project):
+class _FakeClock:
+    """The trainer's ``time``: the real one, with ``monotonic`` moved on by what the test adds."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+class _WaitProbe(threading.Event):
+    """The trainer's pause gate (an Event), reporting when a thread starts waiting on it while closed."""
+
+    def __init__(self, waiting: threading.Event) -> None:
+        super().__init__()
+        self.set()  # open, as the trainer's own starts
+        self.waiting = waiting
+
+    def wait(self, timeout=None):
+        if not self.is_set():
+            self.waiting.set()
+        return super().wait(timeout)
+
+
+def test_pause_blocks_training_until_resume(tiny_project, monkeypatch):
+    import modstudio.learn.trainer as trainer_module
+
+    pause_s = 100.0
+    clock = _FakeClock()
+    monkeypatch.setattr(trainer_module, "time", clock)
     trainer = Trainer(tiny_project.graph, tiny_project.tasks, tiny_project.settings)
+    blocked = threading.Event()
+    trainer._resume = _WaitProbe(blocked)
     paused_at = {}
-    pause_asked = threading.Event()
+    events = []
 
     def on_event(event):
+        events.append(event)
         if isinstance(event, ev.EpochEnded) and not paused_at:
             paused_at["epoch"] = (event.task, event.epoch)
             trainer.pause()
-            pause_asked.set()
 
     trainer.callbacks.append(on_event)
     thread = threading.Thread(target=lambda: paused_at.setdefault("run", trainer.run()))
     thread.start()
-    assert pause_asked.wait(60)
-    thread.join(timeout=1.0)
-    assert thread.is_alive() and trainer.paused  # waiting at the next batch
-    curves_while_paused = len(trainer.run_record.curves)
-    thread.join(timeout=0.5)
-    assert len(trainer.run_record.curves) == curves_while_paused
+    assert blocked.wait(60)  # the trainer's thread waits at the next batch, not before
+    assert thread.is_alive() and trainer.paused
+    seen, curves_while_paused = len(events), len(trainer.run_record.curves)
+    clock.offset += pause_s  # the pause lasts pause_s, as far as the trainer can tell
+    assert len(events) == seen and len(trainer.run_record.curves) == curves_while_paused  # no Progress, no epoch
     trainer.resume()
     thread.join(timeout=60)
     assert not thread.is_alive() and paused_at["run"].status == "finished"
-    # the pause (≥ 1.5 s above) is not training time: samples/s and the ETA leave it out
-    assert 1.4 <= trainer._paused_s < 60
+    assert any(isinstance(e, ev.EpochEnded) for e in events[seen:])  # training went on after the resume
+    # the pause is not training time: samples/s and the ETA leave it out
+    assert pause_s <= trainer._paused_s < pause_s + 60
 
 
 def test_nan_loss_fails_the_run_and_keeps_history(tiny_project):
-    tiny_project.settings.lr = 1e30
-    tiny_project.settings.optimizer = "sgd"
+    tiny_project.configure(lr=1e6, optimizer="sgd")  # the largest the settings allow
     run = ms.train(tiny_project, epochs=3).run
     assert run.status == "failed"
     assert "loss became" in run.message and "learning rate" in run.message
     assert run.acc_matrix and run.acc_matrix[0]  # the row before training is kept
-    assert run.metrics.get("traceback")
+    assert run.metrics.traceback
 
 
-def test_bad_settings_fail_cleanly(tiny_project):
-    run = ms.train(tiny_project, scenario="sideways").run
-    assert run.status == "failed" and "unknown scenario" in run.message
+def test_bad_settings_are_refused_before_training(tiny_project):
+    """Settings that cannot work are refused at the API, naming the setting; no failed run is kept."""
+    from modstudio.project import SettingsError
+
+    with pytest.raises(SettingsError, match="scenario must be one of task, class"):
+        ms.train(tiny_project, scenario="sideways")
     with pytest.raises(StrategyError, match="unknown strategy"):
         from modstudio.learn.strategies import make_strategy
 
         make_strategy("magic")
-    run = ms.train(tiny_project, strategy="ewc", strategy_params={"lambda": -1}).run
-    assert run.status == "failed" and "lambda" in run.message
+    with pytest.raises(StrategyError, match="unknown strategy 'magic'"):
+        ms.train(tiny_project, strategy="magic")
+    with pytest.raises(StrategyError, match="lambda = -1 is below the minimum 0"):
+        ms.train(tiny_project, strategy="ewc", strategy_params={"lambda": -1})
+    with pytest.raises(StrategyError, match="lambda must be a finite number"):
+        ms.train(tiny_project, strategy="ewc", strategy_params={"lambda": float("inf")})
+    with pytest.raises(SettingsError, match="lr must be a finite number, not '0.1'"):
+        ms.train(tiny_project, lr="0.1")
+    with pytest.raises(SettingsError, match="batch_size must be a whole number"):
+        ms.train(tiny_project, batch_size=1.5)
+    with pytest.raises(SettingsError, match="seed = .* is above the maximum"):
+        ms.train(tiny_project, seed=2**70)
+    assert tiny_project.runs == []
     run = ms.train(tiny_project, device="cuda:7").run
     assert run.status == "failed" and "not available" in run.message
 
@@ -211,7 +259,7 @@ def test_restored_network_reproduces_the_run(tiny_project, tmp_path, strategy, s
 def test_restore_refuses_runs_without_a_model(tiny_project):
     from modstudio.learn.restore import RestoreError, restore_network
 
-    run = ms.train(tiny_project, scenario="nonsense").run
+    run = ms.train(tiny_project, device="cuda:7").run  # no such GPU here: fails before training
     with pytest.raises(RestoreError, match="no saved weights|trained no task"):
         restore_network(tiny_project, run)
 

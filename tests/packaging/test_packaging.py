@@ -127,8 +127,6 @@ def test_spec_references_files_that_exist():
     assert not missing, missing
     assert f'APP_ID = "{APP_ID}"' in text
     assert "collect_submodules(\"modstudio\")" in text  # lazy imports must be bundled
-    # the studio reads the strategies from source to start without torch: they must ship as .py
-    assert '"modstudio.learn.strategies": "pyz+py"' in text
     compile((PACKAGING / "modstudio_launcher.py").read_text("utf-8"), "launcher", "exec")
 
 

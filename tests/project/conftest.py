@@ -11,7 +11,7 @@ import pytest
 
 import modstudio.data as msdata
 from modstudio.graph import Graph
-from modstudio.project import Project, Run, TrainingSettings
+from modstudio.project import Project, Run, RunMetrics, TrainingSettings
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +71,8 @@ def make_run(ids, tasks, weights: bool = True, features: int = 64, **kw) -> Run:
         ended="2025-01-02T03:05:00+00:00", status="finished", message="done",
         curves=[{"task": t, "epoch": 0, "loss": 0.5 / (t + 1), "acc": [0.9] * (t + 1)} for t in range(n)],
         acc_matrix=[[None] * n] + [[0.9 if j <= i else 0.5 for j in range(n)] for i in range(n)],
-        metrics={"avg_acc": 0.9, "bwt": -0.01, "fwt": None, "forgetting": [0.0, 0.1]},
+        metrics=RunMetrics(tasks_trained=n, acc=0.9, bwt=-0.01, fwt=None, forgetting=0.1,
+                           final_accuracies=[0.9] * n, seconds_per_task=[0.5] * n, bank_sizes={ids["linear"]: 2}),
         paths=[{ids["linear"]: min(t, 1), ids["head"]: t} for t in range(n)],
         params_per_task=[8 * 64 + 8 + 18] * n,
         weights=make_weights(ids, tasks, features) if weights else None,

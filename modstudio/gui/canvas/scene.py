@@ -1,4 +1,5 @@
-"""The scene mirrors the graph: items are created, moved and removed only from model events.
+"""The scene mirrors the graph: items are created, moved and removed only from model events
+(one slot per event of ``graph.events``).
 
 User gestures (drag a node, drag a wire) become commands pushed on the document's undo stack;
 the model then tells the scene what changed. The scene never edits itself in response to a
@@ -13,7 +14,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from modstudio.graph.commands import Connect, MoveNodes
-from modstudio.graph.events import GraphEvent
 from modstudio.gui.canvas.edge_item import EdgeItem, WireItem
 from modstudio.gui.canvas.group_item import GroupItem
 from modstudio.gui.canvas.node_item import HEIGHT, WIDTH, NodeItem
@@ -41,7 +41,7 @@ class GraphScene(QGraphicsScene):
         self._group_timer = QTimer(self)
         self._group_timer.setSingleShot(True)
         self._group_timer.timeout.connect(self.flush)
-        self._unsubscribe = None
+        self._disconnect: list = []
         document.project_replaced.connect(self._on_document_project_replaced)
         document.checked.connect(self._on_document_checked)
         self._on_document_project_replaced()
@@ -53,10 +53,10 @@ class GraphScene(QGraphicsScene):
         return self.document.graph
 
     def _on_document_project_replaced(self) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
+        for disconnect in self._disconnect:
+            disconnect()
         self.rebuild()
-        self._unsubscribe = self.graph.subscribe(self._on_graph_event)
+        self._disconnect = self._follow_graph()
 
     def rebuild(self) -> None:
         """Recreate every item from the model (opening a project)."""
@@ -116,43 +116,66 @@ class GraphScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ model events
 
-    def _on_graph_event(self, event: GraphEvent) -> None:
-        d = event.data
-        name = event.name
-        if name == "node_moved":
-            item = self.nodes[d["node_id"]]
-            item.setPos(QPointF(*d["pos"]))
-            self._ensure_in_rect(item)
-            for edge in self._node_edges[d["node_id"]]:
-                self.edges[edge].update_path()
-            self._touch_group(self.graph.nodes[d["node_id"]].group)
-        elif name == "node_added":
-            node = self.graph.nodes[d["node_id"]]
-            self._ensure_in_rect(self._add_node(node))
-            self._schedule_groups()
-        elif name == "node_removed":
-            item = self.nodes.pop(d["node_id"])
-            self._node_edges.pop(d["node_id"], None)
-            self.removeItem(item)
-            self._dirty_groups.update(self.groups)
-            self._schedule_groups()
-        elif name == "edge_added":
-            self._add_edge(d["edge"])
-        elif name == "edge_removed":
-            self._remove_edge(d["edge"])
-        elif name in ("param_changed", "node_renamed"):
-            node = self.graph.nodes[d["node_id"]]
-            self.nodes[node.id].sync(node)
-        elif name == "group_added":
-            self._add_group(d["group_id"], d["label"])
-        elif name == "group_removed":
-            self.removeItem(self.groups.pop(d["group_id"]))
-            self._dirty_groups.discard(d["group_id"])
-        elif name == "group_renamed":
-            self.groups[d["group_id"]].set_label(d["label"])
-        elif name == "node_group_changed":
-            self._dirty_groups.update(self.groups)
-            self._schedule_groups()
+    def _follow_graph(self) -> list:
+        e = self.graph.events
+        return [
+            e.node_added.connect(self._on_graph_node_added),
+            e.node_removed.connect(self._on_graph_node_removed),
+            e.node_moved.connect(self._on_graph_node_moved),
+            e.param_changed.connect(self._on_graph_param_changed),
+            e.node_renamed.connect(self._on_graph_node_renamed),
+            e.node_group_changed.connect(self._on_graph_node_group_changed),
+            e.edge_added.connect(self._on_graph_edge_added),
+            e.edge_removed.connect(self._on_graph_edge_removed),
+            e.group_added.connect(self._on_graph_group_added),
+            e.group_removed.connect(self._on_graph_group_removed),
+            e.group_renamed.connect(self._on_graph_group_renamed),
+        ]
+
+    def _on_graph_node_added(self, node_id: str) -> None:
+        self._ensure_in_rect(self._add_node(self.graph.nodes[node_id]))
+        self._schedule_groups()
+
+    def _on_graph_node_removed(self, node_id: str) -> None:
+        item = self.nodes.pop(node_id)
+        self._node_edges.pop(node_id, None)
+        self.removeItem(item)
+        self._dirty_groups.update(self.groups)
+        self._schedule_groups()
+
+    def _on_graph_node_moved(self, node_id: str, pos: tuple) -> None:
+        item = self.nodes[node_id]
+        item.setPos(QPointF(*pos))
+        self._ensure_in_rect(item)
+        for edge in self._node_edges[node_id]:
+            self.edges[edge].update_path()
+        self._touch_group(self.graph.nodes[node_id].group)
+
+    def _on_graph_param_changed(self, node_id: str, name: str, value, old) -> None:
+        self.nodes[node_id].sync(self.graph.nodes[node_id])
+
+    def _on_graph_node_renamed(self, node_id: str, name: str) -> None:
+        self.nodes[node_id].sync(self.graph.nodes[node_id])
+
+    def _on_graph_node_group_changed(self, node_id: str, group_id: str | None) -> None:
+        self._dirty_groups.update(self.groups)
+        self._schedule_groups()
+
+    def _on_graph_edge_added(self, edge) -> None:
+        self._add_edge(edge)
+
+    def _on_graph_edge_removed(self, edge) -> None:
+        self._remove_edge(edge)
+
+    def _on_graph_group_added(self, group_id: str, label: str) -> None:
+        self._add_group(group_id, label)
+
+    def _on_graph_group_removed(self, group_id: str) -> None:
+        self.removeItem(self.groups.pop(group_id))
+        self._dirty_groups.discard(group_id)
+
+    def _on_graph_group_renamed(self, group_id: str, label: str) -> None:
+        self.groups[group_id].set_label(label)
 
     def _ensure_in_rect(self, item) -> None:
         """Keep a margin around the nodes so the view can always pan a little past them."""

@@ -4,36 +4,19 @@ step), the canvas overlay of a task's path, and the lesion study from the canvas
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu
 
-from modstudio.graph.commands import Command
-from modstudio.gui import dialogs, undo
+from modstudio.gui import dialogs
 from modstudio.gui.training.bridge import TrainingBridge
 from modstudio.gui.training.panel import FOLLOW, NO_OVERLAY, TrainingPanel
 from modstudio.gui.training.state import LiveRun
+from modstudio.project import strategy_specs
+from modstudio.project.commands import AddRun
 
 REFRESH_MS = 50  # 20 Hz: smooth to the eye, a small fraction of a core
 LOCKED = "Training is running: the network, tasks and settings are locked until it ends (Stop to end it now)."
-
-
-class AddRun(Command):
-    """Keep a finished, stopped or failed run in the project (undo removes it again)."""
-
-    def __init__(self, run) -> None:
-        self.run = run
-        self.text = f"{run.strategy} training run"
-
-    def do(self, project: Any) -> None:
-        project.runs.append(self.run)
-
-    def undo(self, project: Any) -> None:
-        index = next(i for i, r in enumerate(project.runs) if r is self.run)
-        del project.runs[index]
 
 
 class TrainingController(QObject):
@@ -42,6 +25,7 @@ class TrainingController(QObject):
         self.window = window
         self.document = window.document
         self.worker = None
+        self.trainer_factory = None  # None: each run in a training process (TrainingWorker's default)
         self.bridge: TrainingBridge | None = None
         self.state = LiveRun()
         self.shown_run = None  # the saved run the views show (None while a run trains)
@@ -78,6 +62,7 @@ class TrainingController(QObject):
 
         window.view.viewport().installEventFilter(self)
         self.document.project_replaced.connect(self._on_document_project_replaced)
+        self.document.runs_changed.connect(self._on_document_runs_changed)
         self._on_document_project_replaced()
 
     # ------------------------------------------------------------------ building
@@ -103,10 +88,9 @@ class TrainingController(QObject):
         else:
             bar.addMenu(menu)
         self.menu = menu
-        toolbar = getattr(self.window, "toolbar", None)
-        if toolbar is not None:
-            toolbar.addSeparator()
-            toolbar.addActions([self.train_action, self.pause_action, self.resume_action, self.stop_action])
+        toolbar = self.window.toolbar
+        toolbar.addSeparator()
+        toolbar.addActions([self.train_action, self.pause_action, self.resume_action, self.stop_action])
 
     # ------------------------------------------------------------------ state
 
@@ -133,20 +117,15 @@ class TrainingController(QObject):
         w.view.setInteractive(not locked)
         for widget in (w.palette, w.inspector, w.tasks_panel, self.panel.run_panel):
             widget.setEnabled(not locked)
-        names = ("new_action", "open_action", "cut_action", "paste_action", "duplicate_action", "delete_action",
-                 "group_action", "ungroup_action", "add_tasks_action", "layout_action")
-        for name in names:
-            action = getattr(w, name, None)
-            if action is not None:
-                action.setEnabled(not locked)
-        for menu_name in ("recent_menu", "examples_menu"):
-            menu = getattr(w, menu_name, None)
-            if menu is not None:
-                menu.setEnabled(not locked)
+        for action in (w.new_action, w.open_action, w.cut_action, w.paste_action, w.duplicate_action,
+                       w.delete_action, w.group_action, w.ungroup_action, w.add_tasks_action, w.layout_action):
+            action.setEnabled(not locked)
+        for menu in (w.recent_menu, w.examples_menu):
+            menu.setEnabled(not locked)
         stack = self.document.undo_stack
         w.undo_action.setEnabled(not locked and stack.canUndo())
         w.redo_action.setEnabled(not locked and stack.canRedo())
-        if not locked and hasattr(w, "_update_actions"):
+        if not locked:
             w._update_actions()
 
     def task_names(self) -> list[str]:
@@ -172,7 +151,7 @@ class TrainingController(QObject):
         from modstudio.gui.training.worker import TrainingWorker
 
         self.panel.ensure_views()
-        settings = dataclasses.replace(project.settings)
+        settings = project.settings  # a frozen value: edits after this make a new one
         self.state = LiveRun.for_tasks(self.task_names(), settings.strategy)
         self.state.status = "running"
         self.shown_run = None
@@ -183,8 +162,9 @@ class TrainingController(QObject):
                               f"batch {settings.batch_size}, seed {settings.seed}, device {settings.device})")
         self.bridge = TrainingBridge(self)
         self.bridge.subscribe(self._on_bridge_event)
-        self.worker = TrainingWorker(project.graph, project.tasks, settings, self.bridge, parent=self)
-        self.worker.run_done.connect(self._on_worker_run_done, Qt.ConnectionType.QueuedConnection)
+        self.worker = TrainingWorker(project.graph, project.tasks, settings, self.bridge,
+                                     trainer_factory=self.trainer_factory, parent=self)
+        self.worker.done.connect(self._on_worker_done, Qt.ConnectionType.QueuedConnection)
         self._lock(True)
         self.panel.set_overlay_tasks(self.task_names(), running=True, select=FOLLOW)
         self.panel.tabs.setCurrentWidget(self.panel.live_page)
@@ -277,14 +257,15 @@ class TrainingController(QObject):
             return (f"Task {event.task + 1} done in {event.seconds:.1f} s: {pct(event.accuracies[:event.task + 1])} % · "
                     f"{event.parameters:,} parameters")
         if kind == "run_finished":
-            s = event.summary
-            figures = " · ".join(f"{k} {s[k] * 100:+.1f}" if k != "acc" else f"acc {s[k] * 100:.1f} %"
-                                 for k in ("acc", "bwt", "fwt", "forgetting") if s.get(k) is not None)
+            s = self.state.summary()  # the figures follow from the matrix the events built
+            values = {k: getattr(s, k) for k in ("acc", "bwt", "fwt", "forgetting")} if s is not None else {}
+            figures = " · ".join(f"{k} {v * 100:+.1f}" if k != "acc" else f"acc {v * 100:.1f} %"
+                                 for k, v in values.items() if v is not None)
             return f"Run {event.status}" + (f": {event.message}" if event.message else "") + (
                 f" — {figures}" if figures else "")
         return None
 
-    def _on_worker_run_done(self, run) -> None:
+    def _on_worker_done(self, run) -> None:
         if self.worker is not None and run is self.worker.result:
             self._finish(run)
 
@@ -299,13 +280,9 @@ class TrainingController(QObject):
             start_spare()  # the next run starts at once instead of after seconds of importing torch
         self.timer.stop()
         self._lock(False)
-        self.state.status, self.state.message = run.status, run.message
-        self.state.metrics = dict(run.metrics)
-        self.state.task_params = list(run.metrics.get("task_parameters", []))
-        self.state.current_task = -1
-        self.state.version += 1
+        self.state.finished(run)
         if not any(r is run for r in self.document.project.runs):
-            undo.push(self.document.undo_stack, AddRun(run), self.document.project, self._on_project_runs_changed)
+            self.document.push(AddRun(run))
         self.shown_run = run
         self._update_actions()
         trained = len(run.paths)
@@ -317,17 +294,17 @@ class TrainingController(QObject):
         n = len(self.document.project.tasks)
         if run.status == "finished":
             self.window.statusBar().showMessage(f"Training finished: {trained} tasks, average accuracy "
-                                                f"{(run.metrics.get('acc') or 0) * 100:.1f} %.", 10000)
+                                                f"{(run.metrics.acc or 0) * 100:.1f} %.", 10000)
         elif run.status == "stopped":
             self.window.statusBar().showMessage(f"Training stopped: {trained} of {n} tasks trained, kept in the "
                                                 "project.", 10000)
         elif run.status == "failed" and not quiet:
             details = self.panel.log_text()
-            if run.metrics.get("traceback"):
-                details += "\n\n" + run.metrics["traceback"]
+            if run.metrics.traceback:
+                details += "\n\n" + run.metrics.traceback
             dialogs.show_run_error(self.window, "Training failed", run.message or "The run failed.", details)
 
-    def _on_project_runs_changed(self) -> None:
+    def _on_document_runs_changed(self) -> None:
         if self.panel.runs is not None:
             self.panel.runs.set_runs(self.document.project.runs)
 
@@ -355,10 +332,8 @@ class TrainingController(QObject):
         self._refresh_badges(force=True)
 
     def _path_based(self) -> bool:
-        from modstudio.gui.training.run_panel import strategy_catalog
-
-        info = strategy_catalog().get(self.state.strategy)
-        return bool(info and info.path_based)
+        spec = strategy_specs.find(self.state.strategy)
+        return bool(spec and spec.path_based)
 
     def _refresh_badges(self, force: bool = False) -> None:
         from modstudio.gui.training.path_badges import live_badges, task_badges
@@ -411,7 +386,7 @@ class TrainingController(QObject):
             if self.panel.lesion is not None:
                 self.panel.lesion.set_run(None)
             self._on_timer_timeout()
-        self._on_project_runs_changed()
+        self._on_document_runs_changed()
 
     # ------------------------------------------------------------------ saving
 

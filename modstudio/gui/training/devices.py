@@ -44,8 +44,9 @@ class DeviceCombo(QComboBox):
         self._asking = True
         self.addItem(LOOKING, None)
         self.model().item(self.count() - 1).setEnabled(False)
-        # A plain daemon thread, not a QThread: it may still wait for the process when the window
-        # closes, and is then simply left behind.
+        # A plain daemon thread, not a Job (QThread): it may still wait for the process when the window
+        # closes, and is then simply left behind. A QThread cannot be: one kept alive until it ends
+        # still aborts the studio if it quits meanwhile ("QThread: Destroyed while thread is still running").
         threading.Thread(target=self._ask, args=(self._answer,), name="list-devices", daemon=True).start()
 
     @staticmethod

@@ -79,7 +79,7 @@ def save_metrics_csv(run_state, path: str | Path, run=None) -> list[Path]:
             w.writerow(["init" if i == 0 else f"T{i}", *["" if v is None else v for v in row]])
     summary_path = path.with_name(f"{path.stem}-summary.csv")
     s = run_state.summary()
-    metrics = dict(run.metrics) if run is not None else dict(run_state.metrics)
+    metrics = run.metrics if run is not None else run_state.metrics
     with summary_path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["metric", "value"])
@@ -90,8 +90,8 @@ def save_metrics_csv(run_state, path: str | Path, run=None) -> list[Path]:
                 w.writerow([key, "" if getattr(s, key) is None else getattr(s, key)])
         for i, p in enumerate(run_state.params):
             w.writerow([f"parameters_after_T{i + 1}", p])
-        for i, p in enumerate(metrics.get("task_parameters", [])):
+        for i, p in enumerate(metrics.task_parameters):
             w.writerow([f"task_parameters_T{i + 1}", p])
-        for i, sec in enumerate(metrics.get("seconds_per_task", [])):
+        for i, sec in enumerate(metrics.seconds_per_task):
             w.writerow([f"seconds_T{i + 1}", sec])
     return [path, matrix_path, summary_path]

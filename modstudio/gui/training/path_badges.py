@@ -19,8 +19,9 @@ def trainable_order(report) -> list[str]:
             and (report.nodes[n].param_count or 0) > 0]
 
 
-def bank_sizes(paths: list[dict[str, int]], metrics: dict | None = None) -> dict[str, int]:
-    sizes = dict((metrics or {}).get("bank_sizes") or {})
+def bank_sizes(paths: list[dict[str, int]], metrics=None) -> dict[str, int]:
+    """Instances per node: the run's figure (``RunMetrics.bank_sizes``), or what the paths use."""
+    sizes = dict(metrics.bank_sizes) if metrics is not None else {}
     for path in paths:
         for node, index in path.items():
             sizes[node] = max(sizes.get(node, 0), index + 1)
@@ -28,7 +29,7 @@ def bank_sizes(paths: list[dict[str, int]], metrics: dict | None = None) -> dict
 
 
 def task_badges(paths: list[dict[str, int]], task: int, report, path_based: bool, trained: int,
-                metrics: dict | None = None, head_color: str = "#b07aa1") -> dict[str, NodeBadge]:
+                metrics=None, head_color: str = "#b07aa1") -> dict[str, NodeBadge]:
     """Badges for ``task``'s path; ``trained`` tasks are finished (their modules frozen if path-based)."""
     if task < 0 or task >= len(paths) or report is None:
         return {}

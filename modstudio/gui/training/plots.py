@@ -45,8 +45,7 @@ def set_points(curve: pg.PlotDataItem, xs, ys) -> None:
 
 
 def _chrome() -> dict:
-    return theme.CHROME[theme.current()] if hasattr(theme, "CHROME") else {
-        "base": "#1f2228", "text": "#e6e9ed", "dim": "#9aa4b1", "border": "#3b424c"}
+    return theme.CHROME[theme.current()]
 
 
 def fmt_pct(value: float | None, signed: bool = False) -> str:
@@ -78,9 +77,7 @@ class ThemedPlot(pg.PlotWidget):
         # data area and redraw the whole plot.
         item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.apply_theme()
-        notifier = getattr(theme, "notifier", None)
-        if notifier is not None:
-            notifier().changed.connect(self._on_theme_changed)
+        theme.notifier().changed.connect(self._on_theme_changed)
 
     def _on_theme_changed(self, name: str = "") -> None:
         try:
@@ -110,6 +107,7 @@ class RetentionPlot(ThemedPlot):
     """Test accuracy of every task over the run: forgetting shows as a curve falling after its task."""
 
     def __init__(self, parent=None) -> None:
+        self.boundaries: list[pg.InfiniteLine] = []  # before the base's __init__: it calls theme_changed
         super().__init__("Accuracy retention", parent)
         item = self.getPlotItem()
         item.showGrid(x=False, y=True, alpha=0.15)
@@ -124,7 +122,6 @@ class RetentionPlot(ThemedPlot):
         base.setAlpha(200)
         self.legend.setBrush(pg.mkBrush(base))
         self.curves: list[pg.PlotDataItem] = []
-        self.boundaries: list[pg.InfiniteLine] = []
         self.current = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(120, 160, 230, 28),
                                            pen=pg.mkPen(None))
         self.current.setZValue(-10)
@@ -157,7 +154,7 @@ class RetentionPlot(ThemedPlot):
         self.getPlotItem().getAxis("bottom").setTicks([[(k, str(k)) for k in range(len(names) + 1)]])
 
     def theme_changed(self) -> None:
-        for line in getattr(self, "boundaries", []):
+        for line in self.boundaries:
             line.setPen(pg.mkPen(_chrome()["border"], width=1, style=Qt.PenStyle.DashLine))
 
     def refresh(self, state) -> None:

@@ -5,18 +5,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from modstudio.gui.numbers import compact_count
+from modstudio.progress import format_seconds
 
 PHASES = {"search": "searching", "train": "training"}
 SPEED_TEMPLATE = "888.8 k samples/s · ETA 88:88 · cuda:0"
-
-
-def fmt_eta(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "—"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class ProgressHeader(QWidget):
@@ -72,7 +64,7 @@ class ProgressHeader(QWidget):
                 ))
                 self.bar.setToolTip(f"Task {state.current_task + 1} of {state.n_tasks}: {name}")
             rate = f"{compact_count(state.samples_per_s, ' ')} samples/s" if state.samples_per_s else ""
-            self.speed.setText(" · ".join(p for p in (rate, f"ETA {fmt_eta(state.eta_s)}" if rate else "",
+            self.speed.setText(" · ".join(p for p in (rate, f"ETA {format_seconds(state.eta_s)}" if rate else "",
                                                       state.device) if p))
         elif state.status == "idle":
             self.bar.setFormat("idle: press Train to run the task sequence")

@@ -22,9 +22,7 @@ def _workload():
     from modstudio.examples import build_example
 
     project = build_example("split-digits")
-    project.settings.strategy = "finetune"
-    project.settings.device = "cpu"
-    project.settings.epochs = 100_000  # stopped by the bench, not by epochs
+    project.configure(strategy="finetune", device="cpu", epochs=100_000)  # stopped by the bench, not by epochs
     return project
 
 

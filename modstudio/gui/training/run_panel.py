@@ -1,102 +1,25 @@
 """Run settings: strategy and its parameters, scenario, optimiser, learning rate, batch size, epochs,
-seed and device. Every change is one undoable ``SetProjectField`` on the project's settings.
+seed and device. Every change is one undoable ``ChangeSettings`` on the project's settings.
 
-The strategy list is read from the strategy classes' source (names, titles, docs, defaults), so the
-panel shows them without importing torch at start-up; once torch is loaded the classes themselves
-are used.
+What there is to choose comes from the declarations: the strategies and their typed parameters
+from the strategy specs (``modstudio.project.strategy_specs``, torch-free, so the panel is built
+without importing torch), the settings' titles, ranges and choices from ``SETTING_SPECS``.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import math
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget)
 
-from modstudio.gui.edits import SetProjectField
+from modstudio.graph.catalog import ParamSpec
+from modstudio.gui.param_editors import INT_LIMIT
 from modstudio.gui.training.devices import DeviceCombo
-
-
-@dataclass(frozen=True)
-class StrategyInfo:
-    name: str
-    title: str
-    doc: str
-    defaults: dict[str, Any]
-    path_based: bool
-
-
-_catalog: dict[str, StrategyInfo] | None = None
-
-
-def strategy_catalog() -> dict[str, StrategyInfo]:
-    """name → StrategyInfo, in the engine's order."""
-    global _catalog
-    if _catalog is None:
-        if "torch" in sys.modules:
-            _catalog = _from_classes()
-        else:
-            try:
-                _catalog = _from_source()
-            except Exception:  # no sources (a frozen bundle): pay the import
-                _catalog = _from_classes()
-    return _catalog
-
-
-def _from_classes() -> dict[str, StrategyInfo]:
-    from modstudio.learn.strategies import STRATEGIES
-
-    return {name: StrategyInfo(name, cls.title, cls.doc, dict(cls.defaults), bool(cls.path_based))
-            for name, cls in STRATEGIES.items()}
-
-
-def _from_source() -> dict[str, StrategyInfo]:
-    spec = importlib.util.find_spec("modstudio.learn.strategies")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    classes: dict[str, dict[str, Any]] = {}
-    bases: dict[str, str] = {}
-    for file in sorted(folder.glob("*.py")):
-        for node in ast.parse(file.read_text(encoding="utf-8")).body:
-            if not isinstance(node, ast.ClassDef):
-                continue
-            attrs: dict[str, Any] = {}
-            for stmt in node.body:
-                target = value = None
-                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                    target, value = stmt.targets[0].id, stmt.value
-                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-                    target, value = stmt.target.id, stmt.value
-                if target in ("name", "title", "doc", "defaults", "path_based"):
-                    attrs[target] = ast.literal_eval(value)
-            classes[node.name] = attrs
-            if node.bases and isinstance(node.bases[0], ast.Name):
-                bases[node.name] = node.bases[0].id
-
-    def attr(cls: str, key: str, default):
-        while cls:
-            if key in classes.get(cls, {}):
-                return classes[cls][key]
-            cls = bases.get(cls, "")
-        return default
-
-    init = ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))
-    order = [elt.id for node in ast.walk(init) if isinstance(node, ast.Tuple)
-             for elt in node.elts if isinstance(elt, ast.Name) and elt.id in classes]
-    out = {}
-    for cls in order:
-        name = attr(cls, "name", "")
-        if name:
-            out[name] = StrategyInfo(name, attr(cls, "title", name), attr(cls, "doc", ""),
-                                     dict(attr(cls, "defaults", {})), bool(attr(cls, "path_based", False)))
-    if not out:
-        raise ValueError("no strategies found in the sources")
-    return out
+from modstudio.project import strategy_specs
+from modstudio.project.commands import ChangeSettings
+from modstudio.project.settings import SETTING_SPECS
 
 
 class SciSpin(QDoubleSpinBox):
@@ -135,29 +58,38 @@ class SciSpin(QDoubleSpinBox):
         self.setValue(value * (2.0 ** steps))
 
 
-def _param_editor(default: Any) -> QWidget:
-    if isinstance(default, bool):
+def _param_editor(spec: ParamSpec) -> QWidget:
+    """An editor for one strategy parameter, ranged by its spec."""
+    if spec.type == "bool":
         w = QComboBox()
         w.addItems(["no", "yes"])
         return w
-    if isinstance(default, int):
+    low = spec.min if spec.min is not None else 0
+    high = spec.max if spec.max is not None else INT_LIMIT
+    if spec.type == "int":
         w = QSpinBox()
-        w.setRange(0, 2_000_000_000)
+        w.setRange(int(max(low, -INT_LIMIT)), int(min(high, INT_LIMIT)))
         w.setKeyboardTracking(False)
         return w
-    if isinstance(default, float) and (default == 0 or default >= 100 or default < 0.01):
-        return SciSpin(0.0, 1e12)
+    default = float(spec.default)
+    if default == 0 or default >= 100 or default < 0.01:
+        return SciSpin(float(low), float(high))
     w = QDoubleSpinBox()
     w.setDecimals(4)
-    w.setRange(0.0, 1e6)
+    w.setRange(float(low), float(high))
     w.setSingleStep(0.1 if default >= 0.1 else 0.01)
     w.setKeyboardTracking(False)
     return w
 
 
+def _spec_tip(spec: ParamSpec) -> str:
+    return f"{spec.doc} (default: {spec.default})"
+
+
 class RunPanel(QWidget):
-    SCENARIOS = (("task", "Task-incremental (task id given)"), ("class", "Class-incremental (task inferred)"))
-    OPTIMIZERS = (("adam", "Adam"), ("adamw", "AdamW"), ("sgd", "SGD"))
+    # The choices' wording here; the choices themselves are SETTING_SPECS' (a test keeps them in step).
+    CHOICE_TEXT = {"task": "Task-incremental (task id given)", "class": "Class-incremental (task inferred)",
+                   "adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
 
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
@@ -171,10 +103,12 @@ class RunPanel(QWidget):
         form.setVerticalSpacing(4)
         self.strategy = QComboBox()
         self.strategy.setObjectName("run-strategy")
-        for info in strategy_catalog().values():
-            self.strategy.addItem(info.title, info.name)
+        for spec in strategy_specs.specs():
+            self.strategy.addItem(spec.title, spec.name)
+            self.strategy.setItemData(self.strategy.count() - 1, f"{spec.doc}\n{spec.reference}",
+                                      Qt.ItemDataRole.ToolTipRole)
         self.strategy.activated.connect(self._on_strategy_activated)
-        form.addRow("Strategy", self.strategy)
+        form.addRow(SETTING_SPECS["strategy"].label, self.strategy)
         self.doc = QLabel()
         self.doc.setObjectName("dim")
         self.doc.setWordWrap(True)
@@ -183,46 +117,56 @@ class RunPanel(QWidget):
         self.params_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.params_form.setVerticalSpacing(4)
         form.addRow(self.params_form)
-        self.scenario = QComboBox()
-        for value, text in self.SCENARIOS:
-            self.scenario.addItem(text, value)
-        self.scenario.activated.connect(lambda i: self._set("scenario", self.scenario.itemData(i)))
-        form.addRow("Scenario", self.scenario)
-        self.optimizer = QComboBox()
-        for value, text in self.OPTIMIZERS:
-            self.optimizer.addItem(text, value)
-        self.optimizer.activated.connect(lambda i: self._set("optimizer", self.optimizer.itemData(i)))
-        form.addRow("Optimizer", self.optimizer)
-        self.lr = SciSpin(1e-8, 1e6)
+        self.scenario = self._choices("scenario")
+        form.addRow(SETTING_SPECS["scenario"].label, self.scenario)
+        self.optimizer = self._choices("optimizer")
+        form.addRow(SETTING_SPECS["optimizer"].label, self.optimizer)
+        lr = SETTING_SPECS["lr"]
+        self.lr = SciSpin(max(lr.min, 1e-12), lr.max)
         self.lr.setObjectName("run-lr")
+        self.lr.setToolTip(lr.doc)
         self.lr.valueChanged.connect(lambda v: self._set("lr", float(v)))
-        form.addRow("Learning rate", self.lr)
-        self.batch_size = self._spin(1, 1 << 20, "batch_size")
-        form.addRow("Batch size", self.batch_size)
-        self.epochs = self._spin(1, 100_000, "epochs")
+        form.addRow(lr.label, self.lr)
+        self.batch_size = self._spin("batch_size")
+        form.addRow(SETTING_SPECS["batch_size"].label, self.batch_size)
+        self.epochs = self._spin("epochs")
         self.epochs.setObjectName("run-epochs")
-        form.addRow("Epochs per task", self.epochs)
-        self.seed = self._spin(0, 2_147_483_647, "seed")
-        form.addRow("Seed", self.seed)
+        form.addRow(SETTING_SPECS["epochs"].label, self.epochs)
+        self.seed = self._spin("seed")
+        form.addRow(SETTING_SPECS["seed"].label, self.seed)
         self.device = DeviceCombo()
         self.device.setObjectName("run-device")
+        self.device.setToolTip(SETTING_SPECS["device"].doc)
         self.device.activated.connect(lambda i: self._set("device", self.device.itemData(i)))
-        form.addRow("Device", self.device)
+        form.addRow(SETTING_SPECS["device"].label, self.device)
         layout.addLayout(form)
         layout.addStretch(1)
         self.param_widgets: dict[str, QWidget] = {}
         self._params_for: str | None = None
-        document.project_changed.connect(self.refresh)
+        document.settings_changed.connect(self._on_document_settings_changed)
         document.project_replaced.connect(self.refresh)
-        document.undo_stack.indexChanged.connect(self.refresh)
         self.refresh()
 
-    def _spin(self, low: int, high: int, name: str) -> QSpinBox:
+    def _spin(self, name: str) -> QSpinBox:
+        spec = SETTING_SPECS[name]
         spin = QSpinBox()
-        spin.setRange(low, high)
+        spin.setRange(int(spec.min), int(min(spec.max, INT_LIMIT)))
         spin.setKeyboardTracking(False)
+        spin.setToolTip(spec.doc)
         spin.valueChanged.connect(lambda v: self._set(name, int(v)))
         return spin
+
+    def _choices(self, name: str) -> QComboBox:
+        spec = SETTING_SPECS[name]
+        combo = QComboBox()
+        for value in spec.choices:
+            combo.addItem(self.CHOICE_TEXT.get(value, value), value)
+        combo.setToolTip(spec.doc)
+        combo.activated.connect(lambda i: self._set(name, combo.itemData(i)))
+        return combo
+
+    def _on_document_settings_changed(self, settings) -> None:
+        self.refresh()
 
     # ------------------------------------------------------------------ model → widgets
 
@@ -242,8 +186,8 @@ class RunPanel(QWidget):
                 self.strategy.addItem(s.strategy, s.strategy)
                 index = self.strategy.count() - 1
             self.strategy.setCurrentIndex(index)
-            info = strategy_catalog().get(s.strategy)
-            self.doc.setText(info.doc if info else "Unknown strategy: the run will say which ones exist.")
+            spec = strategy_specs.find(s.strategy)
+            self.doc.setText(spec.doc if spec else "Unknown strategy: choose one of the list to train.")
             self.scenario.setCurrentIndex(max(self.scenario.findData(s.scenario), 0))
             self.optimizer.setCurrentIndex(max(self.optimizer.findData(s.optimizer), 0))
             self.lr.setValue(float(s.lr))
@@ -254,32 +198,34 @@ class RunPanel(QWidget):
         finally:
             for w in widgets:
                 w.blockSignals(False)
-        self._refresh_params(info)
+        self._refresh_params(spec)
 
-    def _refresh_params(self, info: StrategyInfo | None) -> None:
-        name = info.name if info else None
+    def _refresh_params(self, spec: strategy_specs.StrategySpec | None) -> None:
+        name = spec.name if spec else None
         if name != self._params_for:
             while self.params_form.rowCount():
                 self.params_form.removeRow(0)
             self.param_widgets.clear()
             self._params_for = name
-            for key, default in (info.defaults.items() if info else ()):
-                editor = _param_editor(default)
+            for param in (spec.params if spec else ()):
+                key = param.name
+                editor = _param_editor(param)
                 editor.setObjectName(f"strategy-param-{key}")
-                editor.setToolTip(f"default: {default}")
+                editor.setToolTip(_spec_tip(param))
                 if isinstance(editor, QComboBox):
                     editor.activated.connect(lambda i, k=key: self._set_param(k, bool(i)))
                 elif isinstance(editor, QSpinBox):
                     editor.valueChanged.connect(lambda v, k=key: self._set_param(k, int(v)))
                 else:
                     editor.valueChanged.connect(lambda v, k=key: self._set_param(k, float(v)))
-                label = QLabel(key.replace("_", " "))
+                label = QLabel(param.label)
                 label.setObjectName("dim")
+                label.setToolTip(param.doc)
                 self.params_form.addRow(label, editor)
                 self.param_widgets[key] = editor
-        if info is None:
+        if spec is None:
             return
-        values = {**info.defaults, **self.settings.strategy_params}
+        values = {**spec.defaults(), **self.settings.strategy_params}
         for key, editor in self.param_widgets.items():
             editor.blockSignals(True)
             if isinstance(editor, QComboBox):
@@ -295,25 +241,21 @@ class RunPanel(QWidget):
             return
         if isinstance(value, float) and not math.isfinite(value):
             return
-        self.document.push(SetProjectField(f"settings.{name}", value))
+        self.document.push(ChangeSettings(**{name: value}))
 
     def _on_strategy_activated(self, index: int) -> None:
         name = self.strategy.itemData(index)
         if name == self.settings.strategy:
             return
-        stack = self.document.undo_stack
-        stack.beginMacro(f"use {self.strategy.itemText(index)}")
-        self.document.push(SetProjectField("settings.strategy", name))
-        if self.settings.strategy_params:  # another strategy's parameters would be refused
-            self.document.push(SetProjectField("settings.strategy_params", {}))
-        stack.endMacro()
+        # another strategy's parameters would be refused: they go in the same step
+        self.document.push(ChangeSettings(f"use {self.strategy.itemText(index)}", strategy=name, strategy_params={}))
 
     def _set_param(self, key: str, value: Any) -> None:
-        info = strategy_catalog().get(self.settings.strategy)
+        spec = strategy_specs.find(self.settings.strategy)
         params = dict(self.settings.strategy_params)
-        if info is not None and info.defaults.get(key) == value:
+        if spec is not None and spec.defaults().get(key) == value:
             params.pop(key, None)  # defaults are not stored, so they follow the engine's
         else:
             params[key] = value
         if params != self.settings.strategy_params:
-            self.document.push(SetProjectField("settings.strategy_params", params))
+            self.document.push(ChangeSettings(strategy_params=params))

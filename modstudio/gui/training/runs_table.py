@@ -77,9 +77,9 @@ class RunsTable(QWidget):
         self.table.setRowCount(len(self.runs))
         for row, run in enumerate(self.runs):
             m, s = run.metrics, run.settings
-            params = m.get("total_parameters") or (run.params_per_task[-1] if run.params_per_task else None)
+            params = m.total_parameters or (run.params_per_task[-1] if run.params_per_task else None)
             cells = (str(row + 1), run.strategy, s.get("scenario", ""), str(s.get("epochs", "")), run.status,
-                     fmt_pct(m.get("acc")), fmt_pct(m.get("bwt"), signed=True), fmt_pct(m.get("forgetting")),
+                     fmt_pct(m.acc), fmt_pct(m.bwt, signed=True), fmt_pct(m.forgetting),
                      fmt_params(params), (run.started or "").replace("T", " ")[:16])
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -131,7 +131,7 @@ class RunsTable(QWidget):
             if run.acc_matrix:
                 n_max = max(n_max, len(run.acc_matrix[0]))
             plot.plot(xs, ys, pen=pg.mkPen(color, width=2), name=f"#{index} {run.strategy}")
-            values = [run.metrics.get(key) for key, _ in FIGURES]
+            values = [getattr(run.metrics, key) for key, _ in FIGURES]
             xs_bar = [i - 0.4 + width * (k + 0.5) for i, v in enumerate(values) if v is not None]
             heights = [v for v in values if v is not None]
             if heights:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modstudio.project.run import RunMetrics
+
 
 @dataclass
 class Decision:
@@ -50,7 +52,7 @@ class LiveRun:
     samples_per_s: float | None = None
     eta_s: float | None = None
     phase: str = ""
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: RunMetrics = field(default_factory=RunMetrics)  # the run's, once it ended
     version: int = 0
     _last_acc: list[float] = field(default_factory=list)
 
@@ -84,9 +86,7 @@ class LiveRun:
                 path = run.paths[task] if task < len(run.paths) else {}
                 state.task_ended(task, run.acc_matrix[task + 1], params, path)
         state.paths = [dict(p) for p in run.paths]
-        state.metrics = dict(run.metrics)
-        state.task_params = list(run.metrics.get("task_parameters", []))
-        state.current_task = -1
+        state.finished(run)
         return state
 
     # ------------------------------------------------------------------ updates
@@ -137,6 +137,15 @@ class LiveRun:
         self.paths[task] = dict(path)
         self.version += 1
 
+    def finished(self, run) -> None:
+        """The run's record, once it ended: its metrics stand for the run from now on."""
+        self.status, self.message = run.status, run.message
+        self.metrics = run.metrics
+        self.task_params = list(run.metrics.task_parameters)
+        self.current_task = -1
+        self.eta_s = None
+        self.version += 1
+
     def apply(self, event) -> None:
         """One trainer event (``modstudio.learn.events``), by its kind."""
         kind = event.kind
@@ -165,10 +174,9 @@ class LiveRun:
             self.candidates.append(event)
         elif kind == "task_ended":
             self.task_ended(event.task, list(event.accuracies), event.parameters, dict(event.path))
+            self.task_params.append(event.task_parameters)
         elif kind == "run_finished":
             self.status, self.message = event.status, event.message
-            self.metrics = dict(event.summary)
-            self.task_params = list(self.metrics.get("task_parameters", []))
             self.eta_s = None
         self.version += 1
 

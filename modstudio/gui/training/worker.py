@@ -4,7 +4,8 @@ The thread relays: it hands the run to ``modstudio.learn.remote`` (which starts 
 takes one started ahead), and passes each event the process sends to the bridge. It spends its
 time blocked on the process's output, without the GIL, so the window's Python never waits for
 the trainer's, nor the trainer's for the window's (see ``modstudio.learn.host`` for the figures).
-Torch is never imported into the studio's process for training.
+Torch is never imported into the studio's process for training. (Tests may hand it another
+``trainer_factory``: one that trains in the test's own process, see ``tests/gui/helpers.py``.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import traceback
 
-from PySide6.QtCore import QThread, Signal
+from modstudio.gui.jobs import Job
 
 
 def default_threads(device: str) -> int | None:
@@ -23,20 +24,31 @@ def default_threads(device: str) -> int | None:
     return max(1, cores - 1) if cores > 1 else None
 
 
-class TrainingWorker(QThread):
-    run_done = Signal(object)  # the Run record (finished, stopped or failed); queued to the GUI thread
+def remote_trainer(graph, tasks, settings, callbacks, threads):
+    """The default ``trainer_factory``: a run in a training process of its own."""
+    from modstudio.learn.remote import RemoteTrainer
 
-    def __init__(self, graph, tasks, settings, bridge, threads: int | None = -1, parent=None) -> None:
-        from modstudio.learn.remote import RemoteTrainer
+    return RemoteTrainer(graph, tasks, settings, callbacks, threads)
 
-        super().__init__(parent)
+
+class TrainingWorker(Job):
+    """A :class:`Job` whose work is the run: ``done`` brings the Run record
+    (finished, stopped or failed; never ``failed``), queued to the GUI thread.
+
+    ``trainer_factory(graph, tasks, settings, callbacks, threads)`` makes the trainer: an object with
+    ``run()`` (returning the Run) and thread-safe ``stop()``, ``pause()``, ``resume()``, ``kill()``.
+    """
+
+    def __init__(self, graph, tasks, settings, bridge, threads: int | None = -1, trainer_factory=None,
+                 parent=None) -> None:
+        super().__init__(self._train, parent)
         # The run gets its own copies: the project may be saved (or, after the run, edited) meanwhile.
         self.graph = graph.copy()
         self.tasks = list(tasks)
         self.settings = settings
         self.bridge = bridge
         self.threads = default_threads(settings.device) if threads == -1 else threads
-        self.trainer = RemoteTrainer(self.graph, self.tasks, settings, [bridge], self.threads)
+        self.trainer = (trainer_factory or remote_trainer)(self.graph, self.tasks, settings, [bridge], self.threads)
         self.result = None
         self._paused = False
 
@@ -63,24 +75,23 @@ class TrainingWorker(QThread):
 
     # ------------------------------------------------------------------ the thread
 
-    def run(self) -> None:  # noqa: D401 - QThread's entry point
+    def _train(self):
+        """The job's work, on its thread: the Run record, whatever happens."""
         try:
             self.result = self.trainer.run()
         except BaseException as exc:  # run() returns every failure as a run; this is a bug's safety net
             self.result = self._failed_run(exc)
-        self.run_done.emit(self.result)
+        return self.result
 
     def _failed_run(self, exc: BaseException):
-        from dataclasses import asdict
-
         from modstudio.learn.events import RunFinished
-        from modstudio.project.model import Run, now_iso
+        from modstudio.learn.recorder import RunRecorder
 
-        run = Run(strategy=self.settings.strategy, settings=asdict(self.settings), graph=self.graph.to_dict(),
-                  status="failed", message=f"{type(exc).__name__}: {exc}", ended=now_iso())
-        run.metrics["traceback"] = traceback.format_exc()
+        event = RunFinished("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        recorder = RunRecorder(self.graph, self.settings)
+        recorder(event)
         try:
-            self.bridge(RunFinished("failed", run.message, dict(run.metrics)))
+            self.bridge(event)
         except Exception:
             pass
-        return run
+        return recorder.run

@@ -42,7 +42,7 @@ def pruned_network(net: ModularNetwork, tasks: Sequence[int]) -> ModularNetwork:
     for key in list(pruned.laterals.keys()):
         if int(key[1:].split("_", 1)[0]) not in columns:  # keys are t<task>_s<step>
             del pruned.laterals[key]
-    pruned._resolved.clear()
+    pruned.bank_changed()
     return pruned.eval()
 
 
