@@ -13,7 +13,7 @@ from modstudio.graph.catalog import fmt_shape
 from modstudio.graph.commands import RenameNode, SetParam
 from modstudio.gui.canvas.node_item import fmt_count
 from modstudio.gui.icons import category_icon
-from modstudio.gui.param_editors import INT_LIMIT, Editor, make_editor
+from modstudio.gui.param_editors import INT_LIMIT, Editor, compact, make_editor
 from modstudio.project import strategy_specs
 from modstudio.project.commands import ChangeSettings, RenameProject
 from modstudio.project.settings import SETTING_SPECS
@@ -238,6 +238,7 @@ class ProjectPage(QWidget):
                 widget.valueChanged.connect(lambda v, n=name: self._set(n, float(v)))
             else:  # pragma: no cover - every declared setting has an editor above
                 raise AssertionError(f"no editor for setting {name} ({spec.type})")
+            compact(widget)
             widget.setObjectName(f"setting-{name}")
             widget.setToolTip(spec.doc)
             self.settings_form.addRow(spec.label, widget)

@@ -12,6 +12,18 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, Q
 from modstudio.graph.catalog import ParamSpec, ParamTypeError
 
 INT_LIMIT = 2**31 - 1
+COMPACT_WIDTH = 72  # px: a spin box in a narrow dock, still wide enough for "0.001000"
+
+
+def compact(widget: QWidget) -> QWidget:
+    """Let a form field be narrower than its widest value (a long title, 1e9 with 6 decimals), so
+    a dock's form fits its column: combos elide their text, spin boxes scroll theirs."""
+    if isinstance(widget, QComboBox):
+        widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        widget.setMinimumContentsLength(6)
+    else:
+        widget.setMinimumWidth(COMPACT_WIDTH)
+    return widget
 
 
 class Editor(QObject):

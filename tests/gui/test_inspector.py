@@ -112,3 +112,23 @@ def test_training_settings_are_editable_and_undoable(window, qtbot):
     window.undo_action.trigger()
     window.undo_action.trigger()
     assert window.document.project.settings.epochs != 12 and epochs.value() == window.document.project.settings.epochs
+
+
+def test_settings_forms_fit_their_columns_at_the_default_size(qtbot, script):
+    """Long strategy titles and wide number ranges elide or scroll inside their fields instead of
+    widening the form past its dock (the inspector and the run settings had sideways scrollbars)."""
+    from modstudio.examples import build_example
+    from modstudio.gui.main_window import MainWindow
+
+    window = MainWindow(build_example("split-digits"))  # at the studio's default size and layout
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.training.dock.raise_()
+    window.scene.clearSelection()
+    qtbot.wait(50)
+    settings_scroll = window.training.panel.run_panel.parentWidget().parentWidget()
+    for area in (window.inspector, settings_scroll):
+        assert area.widget().minimumSizeHint().width() <= area.viewport().width()
+        assert not area.horizontalScrollBar().isVisible()
+    window.document.undo_stack.setClean()

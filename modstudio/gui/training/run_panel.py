@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget)
 
 from modstudio.graph.catalog import ParamSpec
-from modstudio.gui.param_editors import INT_LIMIT
+from modstudio.gui.param_editors import INT_LIMIT, compact
 from modstudio.gui.training.devices import DeviceCombo
 from modstudio.project import strategy_specs
 from modstudio.project.commands import ChangeSettings
@@ -139,6 +139,9 @@ class RunPanel(QWidget):
         self.device.setToolTip(SETTING_SPECS["device"].doc)
         self.device.activated.connect(lambda i: self._set("device", self.device.itemData(i)))
         form.addRow(SETTING_SPECS["device"].label, self.device)
+        for widget in (self.strategy, self.scenario, self.optimizer, self.lr, self.batch_size, self.epochs,
+                       self.seed, self.device):
+            compact(widget)
         layout.addLayout(form)
         layout.addStretch(1)
         self.param_widgets: dict[str, QWidget] = {}
@@ -209,7 +212,7 @@ class RunPanel(QWidget):
             self._params_for = name
             for param in (spec.params if spec else ()):
                 key = param.name
-                editor = _param_editor(param)
+                editor = compact(_param_editor(param))
                 editor.setObjectName(f"strategy-param-{key}")
                 editor.setToolTip(_spec_tip(param))
                 if isinstance(editor, QComboBox):
