@@ -59,8 +59,20 @@ def check_features(x: Any, what: str = "x") -> np.ndarray:
     return out
 
 
+MAX_LABEL = 2**62
+"""Largest label value accepted (labels are int64 inside; the margin keeps arithmetic safe)."""
+
+
+def _shown(value: np.generic) -> str:
+    """A label as written: floats at their own precision (float32 1e30 is '1e+30')."""
+    return str(value) if value.dtype.kind == "f" else repr(value.item())
+
+
 def check_labels(y: Any, what: str = "y") -> np.ndarray:
-    """Labels as int64 (N,); refuses non-integer, negative or non-finite values."""
+    """Labels as int64 (N,); refuses non-integer, non-finite, negative or too large values.
+
+    Every check runs on the values as given, before the cast to int64, so a message shows the
+    real value (1e30 is "too large", not the wrapped int64 it would cast to)."""
     y = np.asarray(y)
     if y.dtype == object or y.dtype.kind not in "biuf":
         raise DataError(f"{what}: labels must be integers, got dtype {y.dtype}")
@@ -71,18 +83,22 @@ def check_labels(y: Any, what: str = "y") -> np.ndarray:
     if y.size == 0:
         raise DataError(f"{what}: there are no labels (0 samples)")
     if y.dtype.kind == "f":
-        bad = ~np.isfinite(y) | (y != np.round(y))
+        with np.errstate(all="ignore"):
+            bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
             i = int(np.argmax(bad))
-            raise DataError(f"{what}: label at sample {i} is {y[i].item()!r}, not an integer")
-        if np.abs(y).max() > 2**62:
-            raise DataError(f"{what}: label values are too large")
-    if y.dtype.kind == "u" and y.dtype.itemsize == 8 and y.max() > 2**62:
-        raise DataError(f"{what}: label values are too large")
+            raise DataError(f"{what}: label at sample {i} is {_shown(y[i])}, not an integer")
     neg = y < 0
     if neg.any():
         i = int(np.argmax(neg))
-        raise DataError(f"{what}: label at sample {i} is negative ({y[i].item()!r})")
+        raise DataError(f"{what}: label at sample {i} is negative ({_shown(y[i])})")
+    # uint64 and int64 compare exactly with a Python int; floats compare as floats (2**62 is exact)
+    large = y > (np.float64(MAX_LABEL) if y.dtype.kind == "f" else MAX_LABEL)
+    if large.any():
+        i = int(np.argmax(large))
+        raise DataError(
+            f"{what}: label at sample {i} is {_shown(y[i])}, too large (labels go up to 2**62 = {MAX_LABEL:,})"
+        )
     return frozen(y, np.int64)
 
 

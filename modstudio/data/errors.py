@@ -9,6 +9,8 @@ class DataError(ValueError):
 
 def human_bytes(n: int) -> str:
     """Sizes in messages read better as '2.0 GiB' than as a ten-digit number."""
+    if n >= 1024**5 * 10**6:  # float() of a huge declared size would overflow
+        return f"about 2**{int(n).bit_length() - 1} bytes"
     value = float(n)
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024 or unit == "TiB":
