@@ -6,6 +6,7 @@ and ``load_builtin`` can refuse a bad value with the option's name before genera
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +69,7 @@ def _coerce(info: BuiltinInfo, options: dict[str, Any]) -> dict[str, Any]:
             if not ok or isinstance(value, (bool, np.bool_)):
                 raise DataError(f"option {key!r} of {info.name!r} must be {opt.kind}, got {value!r}")
             value = int(value) if opt.kind == "int" else float(value)
-            if not np.isfinite(value):
+            if isinstance(value, float) and not math.isfinite(value):
                 raise DataError(f"option {key!r} of {info.name!r} must be finite, got {value!r}")
             if opt.minimum is not None and value < opt.minimum:
                 raise DataError(f"option {key!r} of {info.name!r} must be at least {opt.minimum}, got {value}")
@@ -179,12 +180,14 @@ def list_builtin() -> list[BuiltinInfo]:
     return [info for info, _ in _REGISTRY.values()]
 
 
-def load_builtin(name: str, **options: Any) -> Dataset:
-    """A built-in dataset by name; ``origin`` records name and options so tasks can be rebuilt."""
+def _checked(name: Any, options: dict[str, Any]) -> tuple[BuiltinInfo, Callable[..., Dataset], dict[str, Any], int, int]:
+    """Entry, checked options, samples and values per sample: everything known before generating."""
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise DataError(f"no built-in dataset named {name!r}; choose one of {sorted(_REGISTRY)}")
+        raise DataError(f"no built-in dataset named {name!r:.100}; choose one of {sorted(_REGISTRY)}")
     info, load = _REGISTRY[name]
     opts = _coerce(info, options)
+    if name == "digits":
+        return info, load, opts, 1797, 64
     n = opts.get("n_samples", 0)
     width = opts.get("n_features", opts.get("length", 2))
     if n * width > MAX_GENERATED_VALUES:
@@ -194,6 +197,21 @@ def load_builtin(name: str, **options: Any) -> Dataset:
         )
     if n and n < 2 * opts.get("n_classes", 2):
         raise DataError(f"{name}: n_samples ({n}) must be at least twice the number of classes")
+    return info, load, opts, n, width
+
+
+def generated_bytes(name: str, **options: Any) -> int:
+    """The bytes ``load_builtin(name, **options)`` would make (float32 features, int64 labels),
+    computed from the checked options without generating anything; DataError for bad options.
+
+    Generating (and checking) the data needs about 2–3× this in memory at its peak."""
+    _, _, _, n, width = _checked(name, options)
+    return n * width * 4 + n * 8
+
+
+def load_builtin(name: str, **options: Any) -> Dataset:
+    """A built-in dataset by name; ``origin`` records name and options so tasks can be rebuilt."""
+    _, load, opts, _, _ = _checked(name, options)
     dataset = load(**opts)
     dataset.origin = {"builtin": name, "options": opts}
     return dataset

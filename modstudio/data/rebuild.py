@@ -1,7 +1,10 @@
 """Rebuild a task from its ``origin`` recipe: reload the source data, re-run the builder.
 
 Projects may store only recipes instead of arrays; the recipe is untrusted JSON, so every defect
-(and a source whose data changed since the task was made) is a DataError.
+(and a source whose data changed since the task was made) is a DataError. A recipe can name
+files to read (``{"path": …}`` sources): :func:`source_files` lists them so a caller can ask
+before following one, and ``rebuild_task``'s limits keep a recipe from reading or generating
+more than its caller allows (a recipe's own ``max_bytes`` can lower the read limit, never raise it).
 """
 
 from __future__ import annotations
@@ -9,16 +12,50 @@ from __future__ import annotations
 from typing import Any
 
 from modstudio.data.builders import PLANS
-from modstudio.data.builtin import load_builtin
+from modstudio.data.builtin import generated_bytes, load_builtin
 from modstudio.data.dataset import Dataset
-from modstudio.data.errors import DataError
+from modstudio.data.errors import DataError, human_bytes
 from modstudio.data.importers import import_path
 from modstudio.data.tasks import Task
 
+MAX_RECIPE_TASKS = 10_000
+"""The most tasks one recipe may describe (``n_tasks``): a recipe is a plan, not a loop to run."""
 
-def load_source(spec: Any) -> Dataset:
+_FILE_OPTIONS = ("labels",)  # importer options that name another file to read
+
+
+def _sources(origin: Any) -> list[Any]:
+    if not isinstance(origin, dict):
+        return []
+    if origin.get("builder") == "datasets_as_tasks":
+        specs = origin.get("datasets")
+        return list(specs) if isinstance(specs, list) else []
+    return [origin.get("dataset")]
+
+
+def source_files(origin: Any) -> list[str]:
+    """Every file or folder that rebuilding ``origin`` would read, as the recipe names them
+    (sources' ``path``, and files their options name, such as ``labels``); never raises.
+
+    Built-in sources read nothing the recipe names (only ModStudio's own shipped data).
+    """
+    files: list[str] = []
+    for spec in _sources(origin):
+        if not isinstance(spec, dict) or "path" not in spec:
+            continue
+        files.append(spec["path"] if isinstance(spec["path"], str) else repr(spec["path"]))
+        options = spec.get("options")
+        if isinstance(options, dict):
+            files += [str(options[key]) for key in _FILE_OPTIONS if isinstance(options.get(key), str)]
+    return files
+
+
+def load_source(spec: Any, *, max_bytes: int | None = None) -> Dataset:
     """The dataset a recipe names: ``{"builtin": name, "options": {...}}`` or
-    ``{"path": file, "options": {...}}``, checked against its ``fingerprint`` when present."""
+    ``{"path": file, "options": {...}}``, checked against its ``fingerprint`` when present.
+
+    ``max_bytes`` caps what a file source may read: the recipe's own ``max_bytes`` option can
+    only lower it."""
     if not isinstance(spec, dict):
         raise DataError(f"a task source must be an object, got {type(spec).__name__}")
     options = spec.get("options", {})
@@ -32,6 +69,8 @@ def load_source(spec: Any) -> Dataset:
     else:
         if not isinstance(spec["path"], str):
             raise DataError("a task source's 'path' must be a string")
+        if max_bytes is not None:
+            options = {**options, "max_bytes": _capped(options.get("max_bytes", max_bytes), max_bytes)}
         dataset = import_path(spec["path"], **options)
         label = spec["path"]
     expected = spec.get("fingerprint")
@@ -40,37 +79,58 @@ def load_source(spec: Any) -> Dataset:
     return dataset
 
 
-def rebuild_task(origin: Any) -> Task:
-    """The task an ``origin`` describes, built again from its source (same data, same fingerprint)."""
+def _capped(value: Any, cap: int) -> Any:
+    """The smaller of a recipe's ``max_bytes`` and ``cap`` (a bad value is left for the importer to refuse)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    return min(value, cap)
+
+
+def rebuild_task(origin: Any, *, max_bytes: int | None = None, max_generated_bytes: int | None = None) -> Task:
+    """The task an ``origin`` describes, built again from its source (same data, same fingerprint).
+
+    ``max_bytes`` caps what each file source may read (see :func:`load_source`);
+    ``max_generated_bytes`` caps the data its built-in sources generate, all together, and is
+    checked from the recipe's options before anything is generated."""
     try:
-        return _rebuild(origin)
+        return _rebuild(origin, max_bytes, max_generated_bytes)
     except DataError:
         raise
-    except (TypeError, ValueError, KeyError, IndexError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
         raise DataError(f"invalid task origin: {type(exc).__name__}: {exc}") from None
 
 
-def _rebuild(origin: Any) -> Task:
+def _rebuild(origin: Any, max_bytes: int | None, max_generated_bytes: int | None) -> Task:
     if not isinstance(origin, dict):
         raise DataError(f"a task origin must be an object, got {type(origin).__name__}")
     builder = origin.get("builder")
-    if builder not in PLANS:
-        raise DataError(f"unknown task builder {builder!r}; known builders: {sorted(PLANS)}")
+    if not isinstance(builder, str) or builder not in PLANS:
+        raise DataError(f"unknown task builder {builder!r:.100}; known builders: {sorted(PLANS)}")
     options = origin.get("options", {})
     if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
         raise DataError("a task origin's 'options' must be an object")
+    n_tasks = options.get("n_tasks")
+    if isinstance(n_tasks, int) and not isinstance(n_tasks, bool) and n_tasks > MAX_RECIPE_TASKS:
+        raise DataError(f"a task origin's n_tasks is {n_tasks:,}, more than the {MAX_RECIPE_TASKS:,} a recipe may make")
     index = origin.get("index")
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-        raise DataError(f"a task origin's 'index' must be a non-negative integer, got {index!r}")
+        raise DataError(f"a task origin's 'index' must be a non-negative integer, got {index!r:.100}")
     if builder == "datasets_as_tasks":
         specs = origin.get("datasets")
         if not isinstance(specs, list) or not specs:
             raise DataError("a datasets_as_tasks origin needs a non-empty 'datasets' list")
-        source: Any = [load_source(s) for s in specs]
     else:
         if "dataset" not in origin:
             raise DataError(f"a {builder} origin needs a 'dataset'")
-        source = load_source(origin["dataset"])
+        specs = [origin["dataset"]]
+    if max_generated_bytes is not None:  # before generating anything
+        total = sum(generated_bytes(s["builtin"], **_options(s)) for s in specs
+                    if isinstance(s, dict) and "builtin" in s and "path" not in s)
+        if total > max_generated_bytes:
+            raise DataError(f"the recipe generates {human_bytes(total)} of data, over the limit of "
+                            f"{human_bytes(max_generated_bytes)} for data rebuilt from a recipe")
+    sources = [load_source(s, max_bytes=max_bytes) for s in specs]
+    source: Any = sources if builder == "datasets_as_tasks" else sources[0]
     try:
         count, make = PLANS[builder](source, **options)
     except TypeError as exc:
@@ -78,3 +138,10 @@ def _rebuild(origin: Any) -> Task:
     if index >= count:
         raise DataError(f"task index {index} is out of range: the {builder} recipe makes {count} tasks")
     return make(index)
+
+
+def _options(spec: dict) -> dict[str, Any]:
+    options = spec.get("options", {})
+    if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
+        raise DataError("a task source's 'options' must be an object")
+    return options

@@ -2,6 +2,10 @@
 
 Each generator returns plain arrays (x, y, class_names); ``builtin.py`` wraps them as Datasets.
 The same options and seed always give the same bytes, so tasks built on them can be rebuilt.
+
+The arithmetic is float64 as it always was (so the bytes never change), but done a block of
+rows at a time into the float32 result: a generator needs about twice its output in memory
+(the result and its shuffled copy), not eight times.
 """
 
 from __future__ import annotations
@@ -16,6 +20,15 @@ def _per_class(n_samples: int, n_classes: int) -> np.ndarray:
     return sizes
 
 
+_BLOCK_VALUES = 1 << 20  # float64 values per block of rows: temporaries stay a few MB
+
+
+def _blocks(n_rows: int, row_values: int):
+    step = max(1, _BLOCK_VALUES // max(1, row_values))
+    for start in range(0, n_rows, step):
+        yield start, min(n_rows, start + step)
+
+
 def _shuffled(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
     order = rng.permutation(len(y))
     return x[order], y[order]
@@ -28,9 +41,11 @@ def blobs(n_samples: int = 600, n_features: int = 2, n_classes: int = 3, spread:
     centres = rng.uniform(-5.0, 5.0, size=(n_classes, n_features))
     sizes = _per_class(n_samples, n_classes)
     y = np.repeat(np.arange(n_classes), sizes)
-    x = centres[y] + rng.normal(0.0, spread, size=(n_samples, n_features))
+    x = np.empty((n_samples, n_features), np.float32)
+    for start, end in _blocks(n_samples, n_features):  # the noise stream is drawn in the same order
+        x[start:end] = centres[y[start:end]] + rng.normal(0.0, spread, size=(end - start, n_features))
     x, y = _shuffled(x, y, rng)
-    return x.astype(np.float32), y.astype(np.int64), [f"blob {i}" for i in range(n_classes)]
+    return x, y.astype(np.int64), [f"blob {i}" for i in range(n_classes)]
 
 
 def spirals(n_samples: int = 400, noise: float = 0.2, turns: float = 1.5, seed: int = 0):
@@ -88,10 +103,15 @@ def signals(n_samples: int = 800, n_classes: int = 4, length: int = 64, noise: f
     t = np.arange(length) / length
     shift = rng.uniform(-0.25, 0.25, size=(n_samples, 1))
     scale = rng.uniform(0.6, 1.4, size=(n_samples, 1))
-    x = np.empty((n_samples, length))
-    for c in range(n_classes):
-        rows = y == c
-        x[rows] = _template(SIGNAL_TEMPLATES[c], (t[None, :] - shift[rows]) % 1.0)
-    x = x * scale + rng.normal(0.0, noise, size=x.shape)
+    x = np.empty((n_samples, length), np.float32)
+    for start, end in _blocks(n_samples, length):  # rows are sorted by class; noise drawn in row order
+        block = np.empty((end - start, length))
+        for c in np.unique(y[start:end]):
+            rows = slice(int(np.searchsorted(y, c, "left")) - start, int(np.searchsorted(y, c, "right")) - start)
+            rows = slice(max(rows.start, 0), min(rows.stop, end - start))
+            block[rows] = _template(SIGNAL_TEMPLATES[c], (t[None, :] - shift[start:end][rows]) % 1.0)
+        block *= scale[start:end]
+        block += rng.normal(0.0, noise, size=block.shape)
+        x[start:end] = block
     x, y = _shuffled(x[:, None, :], y, rng)
-    return x.astype(np.float32), y.astype(np.int64), list(SIGNAL_TEMPLATES[:n_classes])
+    return x, y.astype(np.int64), list(SIGNAL_TEMPLATES[:n_classes])

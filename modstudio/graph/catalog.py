@@ -37,6 +37,7 @@ class ParamTypeError(ValueError):
 # --------------------------------------------------------------------------- params
 
 PARAM_TYPES = ("int", "float", "bool", "choice", "shape", "ints", "str")
+MAX_WHOLE = 2**63  # whole-number params beyond this are no size or count anything can have
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,11 @@ class ParamSpec:
         """Return ``value`` in this parameter's canonical JSON type, or raise ParamTypeError."""
         t = self.type
         if t == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-                raise ParamTypeError(f"{self.name} must be a whole number, not {value!r}")
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or (isinstance(value, float) and not math.isfinite(value)) or value != int(value)):
+                raise ParamTypeError(f"{self.name} must be a whole number, not {value!r:.40}")
+            if abs(value) > MAX_WHOLE:
+                raise ParamTypeError(f"{self.name} must be a whole number within ±2**63, not {value!r:.40}")
             return int(value)
         if t == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -86,7 +90,9 @@ class ParamSpec:
             if not isinstance(value, (list, tuple)) or any(
                 isinstance(v, bool) or not isinstance(v, int) for v in value
             ):
-                raise ParamTypeError(f"{self.name} must be a list of whole numbers, not {value!r}")
+                raise ParamTypeError(f"{self.name} must be a list of whole numbers, not {value!r:.80}")
+            if any(abs(v) > MAX_WHOLE for v in value):
+                raise ParamTypeError(f"{self.name} must be whole numbers within ±2**63, not {value!r:.80}")
             return [int(v) for v in value]
         if t == "str":
             if not isinstance(value, str):

@@ -120,7 +120,7 @@ def check(graph: "Graph", input_shape: Sequence[int] | None = None, classes: int
         fail(extra.id, ErrorKind.MULTIPLE_HEADS, f"{extra.name}: only one task head is supported (each task gets its own copy)")
 
     g = graph.to_networkx()
-    in_cycle: set[str] = set()
+    in_cycle: set[str] = {node_id for node_id, _ in nx.selfloop_edges(g)}  # a cycle of one node
     for component in nx.strongly_connected_components(g):
         if len(component) > 1:
             in_cycle |= component

@@ -8,6 +8,7 @@ order, layout) through a view derived on demand, never kept in sync by hand.
 from __future__ import annotations
 
 import copy
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -343,20 +344,28 @@ class Graph:
         if unknown:
             raise GraphError(f"unknown graph fields: {', '.join(sorted(map(str, unknown)))}")
         graph = cls()
-        for group in _list(data, "groups"):
-            _require(group, {"id": str, "label": str}, "group")
-            graph.groups[group["id"]] = group["label"]
-        for raw in _list(data, "nodes"):
-            graph.insert_node(_node_from_dict(raw, graph))
-        seen: set[Edge] = set()
-        for raw in _list(data, "edges"):
-            _require(raw, {"src": str, "dst": str, "src_port": str, "dst_port": str}, "edge")
-            edge = Edge(raw["src"], raw["dst"], raw["src_port"], raw["dst_port"])
-            if edge in seen:
-                raise GraphError("this edge already exists")
-            seen.add(edge)
-            graph.insert_edge(edge, known_new=True)
-            _check_edge_ports(graph, edge)
+        where = "groups"
+        index = 0
+        try:  # each problem names where it is: "… (at nodes[3])"
+            for index, group in enumerate(_list(data, "groups")):
+                _require(group, {"id": str, "label": str}, "group")
+                graph.groups[group["id"]] = group["label"]
+            where = "nodes"
+            for index, raw in enumerate(_list(data, "nodes")):
+                graph.insert_node(_node_from_dict(raw, graph))
+            where = "edges"
+            seen: set[Edge] = set()
+            for index, raw in enumerate(_list(data, "edges")):
+                _require(raw, {"src": str, "dst": str, "src_port": str, "dst_port": str}, "edge")
+                edge = Edge(raw["src"], raw["dst"], raw["src_port"], raw["dst_port"])
+                if edge in seen:
+                    raise GraphError("this edge already exists")
+                seen.add(edge)
+                graph.insert_edge(edge, known_new=True)
+                _check_edge_ports(graph, edge)
+        except GraphError as exc:
+            at = f"{where}[{index}]" if isinstance(data.get(where), list) and data[where] else where
+            raise type(exc)(f"{exc} (at {at})") from None
         return graph
 
     def copy(self) -> "Graph":
@@ -402,8 +411,12 @@ def _coerce(spec: catalog.KindSpec, name: str, value: Any) -> Any:
 
 
 def _pos(pos: Any) -> Position:
+    """A canvas position: two finite numbers (an infinite one could not be saved)."""
     x, y = pos
-    return (float(x), float(y))
+    x, y = float(x), float(y)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise GraphError(f"a position must be two finite numbers, not ({x!r}, {y!r})")
+    return (x, y)
 
 
 def _input_port(spec: catalog.KindSpec, name: str | None) -> catalog.PortSpec | None:
@@ -439,8 +452,9 @@ def _node_from_dict(raw: Any, graph: Graph) -> Node:
         not isinstance(pos, list)
         or len(pos) != 2
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
+        or not all(math.isfinite(v) for v in pos)
     ):
-        raise GraphError(f"node {raw['name']!r}: pos must be two numbers")
+        raise GraphError(f"node {raw['name']!r:.80}: pos must be two numbers, both finite")
     group = raw.get("group")
     if group is not None and not isinstance(group, str):
         raise GraphError(f"node {raw['name']!r}: group must be a group id or null")

@@ -50,6 +50,19 @@ def ask_save_changes(parent: QWidget, name: str) -> str:
             QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
 
 
+def ask_allow_external_data(parent: QWidget, name: str, paths: list[str]) -> bool:
+    """A project's task recipes name files outside it: True to let opening read them (default No)."""
+    shown = "\n".join(f"  {p}" for p in paths[:10]) + (f"\n  … and {len(paths) - 10} more" if len(paths) > 10 else "")
+    box = QMessageBox(QMessageBox.Icon.Warning, "Read files outside the project?",
+                      f"“{name}” rebuilds its tasks from data files on this computer:\n\n{shown}", parent=parent)
+    box.setInformativeText("Allow this only for a project you trust: the files are read into the project, "
+                           "and saving it may then store their data inside the project file. If you do not "
+                           "allow it, the project does not open.")
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return QMessageBox.StandardButton(box.exec()) == QMessageBox.StandardButton.Yes
+
+
 def ask_recover(parent: QWidget, copies: list) -> object | None:
     """Offer the newest recovery copy; returns it, or None to start fresh (the copy is kept)."""
     newest = copies[0]

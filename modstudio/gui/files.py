@@ -81,12 +81,25 @@ class ProjectFiles(QObject):
         return True
 
     def load(self, path: str | Path):
-        """The project at ``path``, or None after showing why it cannot be opened."""
+        """The project at ``path``, or None after showing why it cannot be opened.
+
+        A project whose task recipes read files outside it opens only if the user allows it when
+        asked (naming the files); on No it does not open, and nothing is said again."""
         from modstudio.project import ProjectFileError, load_project
 
+        declined = []
+
+        def consent(paths: list[str]) -> bool:
+            allowed = bool(dialogs.ask_allow_external_data(self.window, Path(path).name, paths))
+            declined.extend([] if allowed else paths)
+            return allowed
+
         try:
-            return load_project(path)
+            return load_project(path, allow_external_data=consent)
         except ProjectFileError as exc:
+            if declined:
+                self.document.message.emit(f"Did not open {Path(path).name}: reading its data files was not allowed")
+                return None
             dialogs.show_error(self.window, "Cannot open project", f"{Path(path).name} could not be opened:\n\n{exc}")
         except OSError as exc:
             dialogs.show_error(self.window, "Cannot open project", f"{path}: {exc.strerror or exc}")

@@ -9,6 +9,7 @@ member that inflates beyond its claim is refused instead of filling memory.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import struct
@@ -34,6 +35,7 @@ ZIP_ERRORS = (
 )
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # identical projects give identical files
 _CHUNK = 4 * 1024 * 1024
+_MAX_DIRECTORY_ENTRY = 1024  # bytes of central directory per member: our names are short, extras small
 
 
 def name_problem(name: str) -> str | None:
@@ -58,20 +60,58 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_regular_file(path: Path) -> BinaryIO:
+    """``path`` opened for reading, refused unless it is a regular file (a symlink to one is fine).
+
+    A FIFO would block the open (or the reads) forever and a device such as /dev/zero never ends,
+    so the kind is checked before opening, and again on the open descriptor (the path may have
+    been swapped in between); the open itself does not block (O_NONBLOCK where there is one).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError) as exc:
+        raise ProjectFileError(f"cannot open {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise ProjectFileError(f"cannot open {path}: it is {_kind_of(mode)}, not a project file")
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ProjectFileError(f"cannot open {path}: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ProjectFileError(f"cannot open {path}: it is {_kind_of(mode)}, not a project file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class ArchiveReader:
     """Open ``path`` and vet its directory; ``read(name)`` returns a member's bytes."""
 
     def __init__(self, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
         self.path = Path(path)
         self.limits = limits
-        try:
-            self._file = open(self.path, "rb")
-        except OSError as exc:
-            raise ProjectFileError(f"cannot open {self.path}: {exc.strerror or exc}") from None
+        self._file = open_regular_file(self.path)
         try:
             self._file.seek(0, 2)
             self.size = self._file.tell()
             self._file.seek(0)
+            self._check_directory_size()
             self._zip = zipfile.ZipFile(self._file)
             self._infos = self._vet(self._zip.infolist())
         except ProjectFileError:
@@ -96,6 +136,25 @@ class ArchiveReader:
 
     def names(self) -> list[str]:
         return list(self._infos)
+
+    def _check_directory_size(self) -> None:
+        """Refuse a central directory too big for ``max_members`` entries before zipfile parses it
+        (it builds an object per entry, so a file of millions of tiny entries would cost GBs)."""
+        try:
+            end = zipfile._EndRecData(self._file)  # what ZipFile reads first; absent in other versions
+        except (AttributeError, *ZIP_ERRORS):
+            end = None
+        finally:
+            self._file.seek(0)
+        if not end:
+            return  # not a zip: ZipFile says so
+        entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+        limit = self.limits.max_members
+        if entries > limit:
+            raise ProjectFileError(f"the archive has {entries:,} members, more than the limit {limit:,}")
+        if size > limit * _MAX_DIRECTORY_ENTRY:
+            raise ProjectFileError(f"the archive's directory is {size:,} bytes, more than {limit:,} members "
+                                   f"(the limit) can need")
 
     def _vet(self, infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
         lim = self.limits

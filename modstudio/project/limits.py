@@ -2,6 +2,8 @@
 
 The defaults fit real projects (multi-GB weights are fine) while a zip bomb or an absurd
 header is refused before anything big is allocated. Tests pass smaller limits.
+
+The JSON limits are enforced by ``modstudio.project.bounded_json.read_json``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ class Limits:
     ratio_floor: int = 1 * MiB
     max_tensor_header_bytes: int = 64 * MiB
     max_tensors: int = 200_000
-    max_json_depth: int = 64
+    # JSON (project.json and safetensors headers), checked on the raw bytes before parsing:
+    max_json_depth: int = 64  # lists and objects inside each other
+    max_json_values: int = 8_000_000  # values and object keys together
+    max_json_number_chars: int = 100  # the longest number literal (Python refuses ints over 4,300 digits)
+    # a task rebuilt from its recipe on load: the data its built-in generators may make (all sources
+    # of one task together; files a recipe names keep the import limit, modstudio.data.MAX_BYTES)
+    max_generated_bytes: int = 256 * MiB
 
 
 DEFAULT_LIMITS = Limits()

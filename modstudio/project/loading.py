@@ -1,40 +1,52 @@
 """``.modstudio`` archive → Project, treating every byte as untrusted.
 
-Order matters: vet the zip directory, parse and migrate project.json, validate it, check that
-the members are exactly the ones it references, then read tasks and weights (each vetted
-before numpy or safetensors sees it). Nothing is written anywhere; every failure is a
-ProjectFileError.
+Order matters: vet the zip directory, parse (bounded: :func:`~modstudio.project.bounded_json.read_json`)
+and migrate project.json, validate it, check that the members are exactly the ones it
+references, ask before following any recipe that names a file outside the archive, then read
+tasks and weights (each vetted before numpy or safetensors sees it). Nothing is written
+anywhere (stale temporary files of this file's own interrupted saves are removed); every
+failure is a ProjectFileError.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence, Union
 
-from modstudio.project import strategy_specs, tensors
+from modstudio.project import atomic, strategy_specs, tensors
 from modstudio.project.archive import PROJECT_JSON, ArchiveReader
 from modstudio.project.errors import ProjectFileError
+from modstudio.project.bounded_json import read_json
 from modstudio.project.limits import DEFAULT_LIMITS, Limits
 from modstudio.project.migrations import migrate
 from modstudio.project.model import Project
 from modstudio.project.saving import weights_member
 from modstudio.project.schema import ProjectDoc, parse_project
-from modstudio.project.taskstore import data_member, decode_task
-from modstudio.project.weights import check_weights
+from modstudio.project.taskstore import data_member, decode_task, external_files
+from modstudio.project.weights import check_run
+
+Consent = Union[bool, Callable[[list[str]], bool]]
 
 
-def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: bool = False) -> Project:
+def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: bool = False,
+                 allow_external_data: Consent = False) -> Project:
     """Read a project file. ``strict`` refuses tasks whose rebuilt data changed instead of warning.
+
+    A task that is not embedded is rebuilt from its recipe; a recipe that names a file outside
+    the archive is followed only when ``allow_external_data`` is True, or is a function that,
+    given the files, returns True (the studio asks the user). Otherwise loading fails with a
+    ProjectFileError naming the file, and nothing outside the archive is read.
 
     Non-fatal findings (a task's source data changed) are in ``project.warnings``.
     """
+    atomic.remove_stale_temps(path)
     with ArchiveReader(path, limits) as reader:
         names = set(reader.names())
         if PROJECT_JSON not in names:
             raise ProjectFileError(f"{Path(path).name} has no project.json: not a ModStudio project")
-        doc = parse_project(migrate(parse_json(reader.read(PROJECT_JSON))))
+        doc = parse_project(migrate(parse_json(reader.read(PROJECT_JSON), limits)))
         _check_members(doc, names)
+        _consent(external_files(doc.tasks), allow_external_data)
         warnings: list[str] = []
         if strategy_specs.find(doc.settings.strategy) is None:
             warnings.append(f"the project's settings name the strategy {doc.settings.strategy!r}, which this "
@@ -44,37 +56,40 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
             if run.weights is not None:
                 member = weights_member(run.id)
                 run.weights = tensors.decode(reader.read_buffer(member), member, limits)
-                check_weights(run.weights, run.trained_graph(doc.graph), tasks, f"run {run.id}")
+                check_run(run, run.trained_graph(doc.graph), tasks, f"run {run.id}")
     return Project(name=doc.name, graph=doc.graph, tasks=tasks, settings=doc.settings, runs=doc.runs,
                    id=doc.id, warnings=warnings)
 
 
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys (which would make the file ambiguous)."""
-    try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except ProjectFileError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise ProjectFileError(f"project.json is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise ProjectFileError(f"project.json is malformed JSON: {exc.msg} at line {exc.lineno} "
-                               f"column {exc.colno}") from None
-    except RecursionError:
-        raise ProjectFileError("project.json is nested too deeply") from None
+def parse_json(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """project.json as strict, bounded JSON (see :func:`~modstudio.project.bounded_json.read_json`)."""
+    return read_json(raw, PROJECT_JSON, limits)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise ProjectFileError(f"project.json has a duplicate key {dup!r}")
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise ProjectFileError(f"project.json contains {name}, which JSON does not allow")
+def _consent(files: Sequence[tuple[int, str]], allow: Consent) -> None:
+    """Refuse unless the caller allowed reading ``files`` (the studio asks; True allows all)."""
+    if not files or allow is True:
+        return
+    paths = list(dict.fromkeys(f for _, f in files))
+    answer = False
+    if callable(allow):
+        try:
+            answer = allow(paths) is True
+        except ProjectFileError:
+            raise
+        except Exception as exc:  # a consent callback that fails must not open the project
+            raise ProjectFileError(f"could not ask whether to read files outside the project: {exc}") from None
+    if answer:
+        return
+    index, first = files[0]
+    more = f" (and {len(paths) - 1} more file(s): {', '.join(map(repr, paths[1:4]))}{'…' if len(paths) > 4 else ''})" \
+        if len(paths) > 1 else ""
+    how = ("opening was declined" if callable(allow) else
+           "to allow it, pass allow_external_data=True to load_project, use --allow-external-data on the "
+           "command line, or open the project in the studio and answer Yes when it asks")
+    raise ProjectFileError(
+        f"tasks[{index}] is rebuilt from {first!r}, a file outside the project{more}; a project file is "
+        f"never allowed to read files on this computer without consent, so nothing was read — {how}")
 
 
 def _check_members(doc: ProjectDoc, names: set[str]) -> None:

@@ -52,7 +52,8 @@ def migrate(
         )
     if version < oldest:
         raise ProjectFileError(f"format {version} is older than any this ModStudio can read (oldest: {oldest})")
-    data = copy.deepcopy(data)
+    if version < current:  # steps may edit in place; the caller's document stays as it was
+        data = copy.deepcopy(data)  # (bounded: read_json refused deep or huge documents already)
     while version < current:
         step = migrations.get(version)
         if step is None:

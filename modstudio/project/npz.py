@@ -20,15 +20,44 @@ _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DATA_KINDS = "biufcUS"
 
 
-def encode(arrays: dict[str, np.ndarray], compress: bool = True) -> bytes:
-    """npz bytes; ``compress=False`` for a file that is read back at once (a training process's input)."""
+def encode(arrays: dict[str, np.ndarray], compress: bool = True, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """npz bytes; ``compress=False`` for a file that is read back at once (a training process's input).
+
+    Written as ``numpy.savez`` does (one ``.npy`` per array) but with fixed timestamps, so equal
+    data gives equal bytes, and only in a form ``decode`` accepts under ``limits``: an array that
+    deflates more than ``max_ratio`` (say, all zeros) is stored uncompressed instead, so it is
+    not mistaken for a zip bomb when the file is opened.
+    """
     for key, array in arrays.items():
-        if not _KEY.fullmatch(key):
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise ProjectFileError(f"cannot embed array {key!r}: names must be letters, digits, '_', '.', '-'")
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in DATA_KINDS:
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in DATA_KINDS or array.dtype.hasobject:
             raise ProjectFileError(f"cannot embed array {key!r}: only numeric or text arrays can be stored")
+        if array.nbytes > limits.max_member_bytes:
+            raise ProjectFileError(f"cannot embed array {key!r}: {array.nbytes:,} bytes is over the limit of "
+                                   f"{limits.max_member_bytes:,}")
+    stored: set[str] = set() if compress else set(arrays)
+    while True:
+        data = _write(arrays, stored)
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            dense = {info.filename[:-4] for info in inner.infolist() if _too_dense(info, limits)}
+        if not dense - stored:
+            return data
+        stored |= dense
+
+
+def _too_dense(info: zipfile.ZipInfo, limits: Limits) -> bool:
+    return info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+
+
+def _write(arrays: dict[str, np.ndarray], stored: set[str]) -> bytes:
     buffer = io.BytesIO()
-    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
+    with zipfile.ZipFile(buffer, "w", allowZip64=True) as archive:
+        for key, array in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED if key in stored else zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, array, allow_pickle=False)
     return buffer.getvalue()
 
 
@@ -48,10 +77,7 @@ def decode(data: bytes, what: str, limits: Limits = DEFAULT_LIMITS) -> dict[str,
                     raise ProjectFileError(f"{what}: duplicate array {key!r}")
                 if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                     raise ProjectFileError(f"{what}: array {key!r} is encrypted or uses an unsupported compression")
-                if info.file_size > limits.max_member_bytes or (
-                    info.file_size > limits.ratio_floor
-                    and info.file_size > limits.max_ratio * max(info.compress_size, 1)
-                ):
+                if info.file_size > limits.max_member_bytes or _too_dense(info, limits):
                     raise ProjectFileError(f"{what}: array {key!r} declares {info.file_size:,} bytes "
                                            f"from {info.compress_size:,} compressed: over the limits (zip bomb?)")
                 with inner.open(info) as member:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -45,12 +46,30 @@ class RecoveryCopy:
 
 def autosave(project: Project, source: str | Path | None = None) -> Path:
     """Save a recovery copy of ``project`` (replacing its previous one); returns its path."""
+    return _save_copy(project, project.id, source)
+
+
+_TAG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def keep_unsaved(project: Project, source: str | Path | None, tag: str) -> Path:
+    """A project that could not be saved where the user asked (``modstudio train`` after a failed
+    save: a missing folder, a read-only disk) kept as a recovery copy of its own,
+    ``<project id>-<tag>``, so an autosave of the same project in the studio never replaces it.
+    Listed by ``list_recoverable`` like the others (the studio offers it after its next start);
+    OSError or ProjectFileError when the per-user data folder cannot take it either."""
+    if not _TAG.fullmatch(tag):
+        raise ValueError(f"a recovery tag is 1-64 letters, digits, '_' or '-', not {tag!r}")
+    return _save_copy(project, f"{project.id}-{tag}", source)
+
+
+def _save_copy(project: Project, key: str, source: str | Path | None) -> Path:
     folder = recovery_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = save_project(project, folder / f"{project.id}{SUFFIX}", backup=False)
+    path = save_project(project, folder / f"{key}{SUFFIX}", backup=False)
     saved_at = datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="milliseconds")
     info = {"name": project.name, "saved_at": saved_at, "source": str(source) if source else None}
-    atomic_write(folder / f"{project.id}.json",
+    atomic_write(folder / f"{key}.json",
                  lambda out: out.write(json.dumps(info, ensure_ascii=False).encode("utf-8")), backup=False)
     return path
 

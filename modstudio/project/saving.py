@@ -1,13 +1,15 @@
 """Project → ``.modstudio`` archive, atomically, and only if the result would load again.
 
-The document is validated with the same schema and weight checks the loader uses before the
-file is touched, so ModStudio never writes a project it would refuse to open.
+The document is validated with the same reader, schema, task and weight checks the loader uses
+(and against the same :class:`~modstudio.project.limits.Limits`) before the file is touched, so
+ModStudio never writes a project it would refuse to open.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,11 +18,13 @@ from modstudio.project import npz, tensors
 from modstudio.project.archive import PROJECT_JSON, ArchiveWriter
 from modstudio.project.atomic import atomic_write
 from modstudio.project.errors import ProjectFileError
+from modstudio.project.bounded_json import read_json
+from modstudio.project.limits import DEFAULT_LIMITS, Limits
 from modstudio.project.migrations import FORMAT_VERSION
 from modstudio.project.model import Project
 from modstudio.project.schema import parse_project
-from modstudio.project.taskstore import data_member, encode_task, should_embed
-from modstudio.project.weights import check_weights
+from modstudio.project.taskstore import check_task, data_member, encode_task, should_embed
+from modstudio.project.weights import check_run
 
 
 def weights_member(run_id: str) -> str:
@@ -59,6 +63,15 @@ def project_document(project: Project, embed_all: bool = False) -> tuple[dict[st
     return doc, embeds
 
 
+def _deflates_safely(data: bytes, limits: Limits) -> bool:
+    """Whether a deflated member of ``data`` stays within the ratio the loader allows."""
+    if len(data) <= limits.ratio_floor:
+        return True
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # as zipfile deflates
+    size = len(packer.compress(data)) + len(packer.flush())
+    return len(data) <= limits.max_ratio * max(size, 1)
+
+
 def save_project(project: Project, path: str | Path, *, backup: bool = True, durable: bool = True,
                  self_contained: bool = False) -> Path:
     """Write ``project`` to ``path``; ProjectFileError (and the old file intact) if anything fails.
@@ -67,35 +80,67 @@ def save_project(project: Project, path: str | Path, *, backup: bool = True, dur
     once (the training process), where rebuilding data or compressing it would only cost time.
     """
     path = Path(path)
+    limits = DEFAULT_LIMITS
     try:
         doc, embeds = project_document(project, embed_all=self_contained)
         text = dump_json(doc)
-        parse_project(json.loads(text))
+        if len(text) > limits.max_json_bytes:
+            raise ProjectFileError(f"project.json would be {len(text):,} bytes, over the limit of "
+                                   f"{limits.max_json_bytes:,}")
+        parsed = parse_project(read_json(text, PROJECT_JSON, limits))
+        for index, (task, entry) in enumerate(zip(project.tasks, parsed.tasks)):
+            check_task(task, entry, f"tasks[{index}]")
+        members = 1 + sum(embeds) + sum(run.weights is not None for run in project.runs)
+        if members > limits.max_members:
+            raise ProjectFileError(f"the archive would have {members:,} members, more than the limit "
+                                   f"{limits.max_members:,}")
+        for run in project.runs:
+            if run.weights is not None:
+                check_run(run, run.trained_graph(project.graph), project.tasks, f"run {run.id}")
     except ProjectFileError as exc:
         raise ProjectFileError(f"cannot save {path.name}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise ProjectFileError(f"cannot save {path.name}: the project holds a value JSON cannot store ({exc})") from None
+    encoded = {}
+    total = len(text)
     for run in project.runs:
         if run.weights is not None:
-            check_weights(run.weights, run.trained_graph(project.graph), project.tasks, f"cannot save {path.name}: run {run.id}")
+            try:
+                size, parts = encoded[run.id] = tensors.encode_parts(run.weights)
+            except ProjectFileError as exc:
+                raise ProjectFileError(f"cannot save {path.name}: run {run.id} weights: {exc}") from None
+            total += size
+            _within(path, weights_member(run.id), size, total, limits)
 
     def write(out: BinaryIO) -> None:
         archive = ArchiveWriter(out)
+        written = total
         try:
-            archive.write(PROJECT_JSON, text, compress=True)
+            archive.write(PROJECT_JSON, text, compress=_deflates_safely(text, limits))
             for index, (task, embed) in enumerate(zip(project.tasks, embeds)):
                 if embed:  # npz is compressed already
-                    archive.write(data_member(index), npz.encode(task.arrays(), compress=not self_contained),
-                                  compress=False)
+                    data = npz.encode(task.arrays(), compress=not self_contained, limits=limits)
+                    written += len(data)
+                    _within(path, data_member(index), len(data), written, limits)
+                    archive.write(data_member(index), data, compress=False)
             for run in project.runs:
                 if run.weights is not None:  # stored: tensors barely compress and speed matters
-                    archive.write_parts(weights_member(run.id), *tensors.encode_parts(run.weights))
+                    archive.write_parts(weights_member(run.id), *encoded[run.id])
         except BaseException:
             archive.abort()
             raise
         archive.close()
 
     try:
-        return atomic_write(path, write, backup=backup, durable=durable)
+        return atomic_write(path, write, backup=backup, durable=durable, follow_symlinks=True)
     except OSError as exc:
         raise ProjectFileError(f"cannot save {path}: {exc.strerror or exc}") from exc
+
+
+def _within(path: Path, member: str, size: int, total: int, limits: Limits) -> None:
+    if size > limits.max_member_bytes:
+        raise ProjectFileError(f"cannot save {path.name}: {member} would be {size:,} bytes, over the limit of "
+                               f"{limits.max_member_bytes:,}")
+    if total > limits.max_total_bytes:
+        raise ProjectFileError(f"cannot save {path.name}: the archive would hold more than "
+                               f"{limits.max_total_bytes:,} bytes")

@@ -186,6 +186,8 @@ def parse_task(value: Any, path: str) -> TaskEntry:
     )
     if not entry.embedded and entry.origin is None:
         raise fail(path, "a task without embedded data needs an origin to rebuild it from")
+    if "origin" in entry.meta and entry.meta["origin"] != entry.origin:  # written as one value, twice
+        raise fail(f"{path}.meta.origin", f"differs from {path}.origin (the recipe the task is rebuilt from)")
     return entry
 
 

@@ -4,11 +4,19 @@ Small tasks travel inside the file so a colleague can open it anywhere; big ones
 their ``origin`` (the data layer's JSON recipe) and fingerprint, and are rebuilt on load. If a
 rebuilt task's fingerprint differs (the source changed), the project still opens with the
 rebuilt data and a warning in ``project.warnings`` — or, with ``strict=True``, is refused.
+
+A recipe is untrusted: one that names a file (``{"dataset": {"path": …}}``) is followed only
+with the user's consent (:func:`external_files`, ``load_project(allow_external_data=…)``),
+since otherwise opening a project sent by someone else would read, and the next save embed,
+any file the sender chose. Rebuilding stays within the default import limit
+(``modstudio.data.MAX_BYTES``; a recipe's own ``max_bytes`` cannot raise it) and within
+``Limits.max_generated_bytes`` for built-in generators.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import weakref
+from typing import Any, Callable, Sequence
 
 from modstudio.project import npz
 from modstudio.project.errors import ProjectFileError
@@ -36,11 +44,54 @@ def encode_task(task: Any, embed: bool) -> dict[str, Any]:
     return {"meta": task.to_dict(), "embedded": embed, "origin": task.origin, "fingerprint": task.fingerprint}
 
 
+_CHECKED: "weakref.WeakKeyDictionary[Any, tuple[list, dict, str]]" = weakref.WeakKeyDictionary()
+
+
+def check_task(task: Any, entry: TaskEntry, label: str) -> None:
+    """Save side: the loader's checks on ``task`` as ``entry`` (the parsed project.json) describes it.
+
+    The arrays must make a valid task with this metadata (no NaN or infinity, labels in range,
+    shapes that match) whose fingerprint, computed afresh, is the recorded one: so a task whose
+    arrays were changed behind its back is never written into a file that load would refuse.
+    A task passes once for its arrays: while they are the same read-only arrays and its metadata
+    is the same, later saves (autosave) skip the work.
+    """
+    from modstudio.data import DataError, Task
+
+    arrays = task.arrays()
+    try:
+        known = _CHECKED.get(task)
+    except TypeError:  # not weak-referenceable: check every time
+        known = None
+    if known is not None and known[1] == entry.meta and known[2] == entry.fingerprint and len(known[0]) == len(arrays) \
+            and all(ref() is a and not a.flags.writeable for ref, a in zip(known[0], arrays.values())):
+        return
+    try:  # recomputes the fingerprint from the arrays and compares it with the metadata's
+        again = Task.from_dict(entry.meta, arrays)
+    except DataError as exc:
+        raise ProjectFileError(f"{label}: {exc}") from None
+    if again.fingerprint != entry.fingerprint:
+        raise ProjectFileError(f"{label}: its data does not match its recorded fingerprint")
+    try:
+        _CHECKED[task] = ([weakref.ref(a) for a in arrays.values()], entry.meta, entry.fingerprint)
+    except TypeError:
+        pass
+
+
+def external_files(entries: Sequence[TaskEntry]) -> list[tuple[int, str]]:
+    """(task index, file) for every file outside the archive that rebuilding the tasks would read."""
+    from modstudio.data.rebuild import source_files
+
+    return [(i, f) for i, entry in enumerate(entries) if not entry.embedded for f in source_files(entry.origin)]
+
+
 def decode_task(
     entry: TaskEntry, index: int, read: Callable[[str], bytes], limits: Limits, strict: bool,
     warnings: list[str],
 ) -> Any:
-    """A Task from its entry; ProjectFileError naming the task for any problem."""
+    """A Task from its entry; ProjectFileError naming the task for any problem.
+
+    A recipe that names files must have been allowed by the caller (see ``external_files``)."""
     from modstudio.data import DataError, Task
 
     label = f"tasks[{index}]"
@@ -54,14 +105,14 @@ def decode_task(
         if task.fingerprint != entry.fingerprint:
             raise ProjectFileError(f"{label}: embedded data does not match the recorded fingerprint")
         return task
-    return _rebuild(entry, label, strict, warnings)
+    return _rebuild(entry, label, strict, warnings, limits)
 
 
-def _rebuild(entry: TaskEntry, label: str, strict: bool, warnings: list[str]) -> Any:
-    from modstudio.data import DataError, Task, rebuild_task
+def _rebuild(entry: TaskEntry, label: str, strict: bool, warnings: list[str], limits: Limits) -> Any:
+    from modstudio.data import MAX_BYTES, DataError, Task, rebuild_task
 
     try:
-        rebuilt = rebuild_task(entry.origin)
+        rebuilt = rebuild_task(entry.origin, max_bytes=MAX_BYTES, max_generated_bytes=limits.max_generated_bytes)
     except Exception as exc:  # the recipe is untrusted and its source may be gone
         raise ProjectFileError(f"{label}: cannot rebuild the task from its source {entry.origin!r:.200}: "
                                f"{exc}") from None

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from modstudio.project.errors import ProjectFileError
+from modstudio.project.bounded_json import read_json
 from modstudio.project.limits import DEFAULT_LIMITS, Limits
 
 # safetensors dtype name <-> little-endian numpy dtype; numeric types only (no BF16, no objects)
@@ -25,6 +26,7 @@ DTYPES = {"BOOL": "|b1", "U8": "|u1", "I8": "|i1", "U16": "<u2", "I16": "<i2", "
           "U32": "<u4", "I32": "<i4", "F32": "<f4", "U64": "<u8", "I64": "<i8", "F64": "<f8"}
 _NAMES = {np.dtype(v).newbyteorder("<") if np.dtype(v).itemsize > 1 else np.dtype(v): k for k, v in DTYPES.items()}
 NUMERIC_KINDS = "biuf"
+MAX_DIMS = 32
 
 
 def numeric_problem(array: object) -> str | None:
@@ -33,6 +35,8 @@ def numeric_problem(array: object) -> str | None:
         return f"is a {type(array).__name__}, not a numpy array"
     if array.dtype.kind not in NUMERIC_KINDS or array.dtype.fields or _name(array.dtype) is None:
         return f"has dtype {array.dtype}, not a plain numeric type"
+    if array.ndim > MAX_DIMS:
+        return f"has {array.ndim} dimensions, more than the {MAX_DIMS} a weights file may hold"
     return None
 
 
@@ -41,11 +45,15 @@ def _name(dtype: np.dtype) -> str | None:
     return _NAMES.get(little)
 
 
-def encode_parts(tensors: dict[str, np.ndarray]) -> tuple[int, Iterator[memoryview]]:
+def encode_parts(tensors: dict[str, np.ndarray], limits: Limits = DEFAULT_LIMITS) -> tuple[int, Iterator[memoryview]]:
     """Total size and the byte chunks of a safetensors file (header, then each tensor's memory).
 
-    Tensors are laid out largest item size first so every one starts aligned for its dtype.
+    Tensors are laid out largest item size first so every one starts aligned for its dtype. A
+    header that ``decode`` would refuse under ``limits`` (too many tensors, too long) is refused
+    here, before anything is written.
     """
+    if len(tensors) > limits.max_tensors:
+        raise ProjectFileError(f"{len(tensors):,} tensors, over the limit of {limits.max_tensors:,}")
     order = sorted(tensors, key=lambda k: (-tensors[k].dtype.itemsize, k))
     header, offset = {}, 0
     for key in order:
@@ -55,6 +63,9 @@ def encode_parts(tensors: dict[str, np.ndarray]) -> tuple[int, Iterator[memoryvi
         offset += array.nbytes
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)  # as safetensors does: data starts 8-aligned
+    if len(text) > limits.max_tensor_header_bytes:
+        raise ProjectFileError(f"the tensor names make a {len(text):,}-byte header, over the limit of "
+                               f"{limits.max_tensor_header_bytes:,}")
 
     def parts() -> Iterator[memoryview]:
         yield memoryview(struct.pack("<Q", len(text)) + text)
@@ -83,9 +94,9 @@ def decode(data: bytes | bytearray | np.ndarray, what: str, limits: Limits = DEF
     if n > limits.max_tensor_header_bytes or n > len(buffer) - 8:
         raise bad(f"header length {n:,} does not fit (file has {len(buffer):,} bytes)")
     try:
-        header = json.loads(buffer[8:8 + n].tobytes().decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise bad(f"header is not JSON ({exc})") from None
+        header = read_json(buffer[8:8 + n].tobytes(), "its header", limits)
+    except ProjectFileError as exc:
+        raise bad(str(exc)) from None
     if not isinstance(header, dict):
         raise bad("header is not an object")
     metadata = header.pop("__metadata__", {})
@@ -99,18 +110,22 @@ def decode(data: bytes | bytearray | np.ndarray, what: str, limits: Limits = DEF
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise bad(f"tensor {name!r} has a malformed entry")
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in DTYPES:
-            raise bad(f"tensor {name!r} has dtype {dtype!r}; only numeric dtypes are accepted")
+        if not isinstance(dtype, str) or dtype not in DTYPES:
+            raise bad(f"tensor {name!r:.200} has dtype {dtype!r:.100}; only numeric dtypes are accepted")
         if not _ints(shape) or not _ints(offsets) or len(offsets) != 2:
-            raise bad(f"tensor {name!r} has a malformed shape or offsets")
-        if len(shape) > 32 or any(d > 2**48 for d in shape):
-            raise bad(f"tensor {name!r} has an impossible shape {shape}")
+            raise bad(f"tensor {name!r:.200} has a malformed shape or offsets")
         np_dtype = np.dtype(DTYPES[dtype])
+        # numpy refuses (ValueError) a shape whose size overflows, even with a zero in it
+        if len(shape) > MAX_DIMS or math.prod(d for d in shape if d) * np_dtype.itemsize >= 2**62:
+            raise bad(f"tensor {name!r:.200} has an impossible shape {shape!r:.200}")
         begin, end = offsets
         if not 0 <= begin <= end <= len(body) or end - begin != math.prod(shape) * np_dtype.itemsize:
-            raise bad(f"tensor {name!r} has offsets {offsets} that do not match its shape {shape}")
+            raise bad(f"tensor {name!r:.200} has offsets {offsets} that do not match its shape {shape!r:.200}")
         spans.append((begin, end))
-        array = body[begin:end].view(np_dtype).reshape(shape)
+        try:
+            array = body[begin:end].view(np_dtype).reshape(shape)
+        except (ValueError, TypeError) as exc:  # belt and braces: the checks above should prevent it
+            raise bad(f"tensor {name!r:.200} cannot have shape {shape!r:.200} ({exc})") from None
         arrays[name] = array if array.flags.aligned else array.copy()
     position = 0
     for begin, end in sorted(spans):

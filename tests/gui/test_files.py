@@ -131,3 +131,31 @@ def test_dropping_a_project_file_opens_it(window, script, tmp_path):
     window.new_action.trigger()
     window.open_paths([str(path)])
     assert window.document.path == path and len(window.document.graph.nodes) == 2
+
+
+def test_a_project_reading_files_outside_it_opens_only_when_the_user_allows(window, script, tmp_path):
+    """Its task recipes name a CSV on this computer: the studio asks, naming the file; on No the
+    project does not open and the file is not read."""
+    import numpy as np
+
+    import modstudio as ms
+    from modstudio.data import import_path, split_by_class
+
+    csv = tmp_path / "private.csv"
+    rng = np.random.default_rng(0)
+    rows = [",".join(f"{v:.3f}" for v in rng.standard_normal(3)) + f",{i % 4}" for i in range(80)]
+    csv.write_text("a,b,c,label\n" + "\n".join(rows) + "\n")
+    project = ms.Project.new("outside")
+    project.tasks.extend(split_by_class(import_path(csv), n_tasks=2))
+    project.configure(embed_data="never")
+    path = project.save(tmp_path / "outside.modstudio")
+
+    script.answer("ask_allow_external_data", False)
+    assert not window.files.open_project(str(path))
+    (asked,) = script.called("ask_allow_external_data")
+    assert asked[1] == "outside.modstudio" and asked[2] == [str(csv)]  # each file once
+    assert window.document.project.name == "Untitled" and not script.called("show_error")
+
+    script.answer("ask_allow_external_data", True)
+    assert window.files.open_project(str(path))
+    assert window.document.project.name == "outside" and len(window.document.project.tasks) == 2

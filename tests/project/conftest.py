@@ -73,7 +73,8 @@ def make_run(ids, tasks, weights: bool = True, features: int = 64, **kw) -> Run:
         acc_matrix=[[None] * n] + [[0.9 if j <= i else 0.5 for j in range(n)] for i in range(n)],
         metrics=RunMetrics(tasks_trained=n, acc=0.9, bwt=-0.01, fwt=None, forgetting=0.1,
                            final_accuracies=[0.9] * n, seconds_per_task=[0.5] * n, bank_sizes={ids["linear"]: 2}),
-        paths=[{ids["linear"]: min(t, 1), ids["head"]: t} for t in range(n)],
+        # as the trainer records them: an instance of every node but the input (stateless ones: 0)
+        paths=[{ids["linear"]: min(t, 1), ids["relu"]: 0, ids["head"]: t} for t in range(n)],
         params_per_task=[8 * 64 + 8 + 18] * n,
         weights=make_weights(ids, tasks, features) if weights else None,
         **kw,
