@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a project's tasks headless and store the run in it",
                            epilog=_strategy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("project", metavar="PROJECT")
+    train.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     train.add_argument("--strategy", choices=strategy_specs.names(), metavar="S",
                        help=", ".join(strategy_specs.names()))
     train.add_argument("--epochs", type=int, help="epochs per task")
@@ -70,10 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="describe a project: graph, tasks, runs")
     info.add_argument("project", metavar="PROJECT")
+    info.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     info.add_argument("--json", action="store_true")
 
     export = sub.add_parser("export", help="write a trained model to ONNX, TorchScript, .pt2 or safetensors")
     export.add_argument("project", metavar="PROJECT")
+    export.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     export.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="the file to write; its suffix names the format (.onnx, .pt, .pt2, .safetensors)")
     export.add_argument("--format", choices=("onnx", "torchscript", "pt2", "safetensors"))
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all-tasks", action="store_true", help="every trained task, the task index as an input")
     export.add_argument("--run", metavar="R", help="a run id (or its start) or index, 0-based (default: the last "
                         "run with weights)")
+    export.add_argument("--force", action="store_true", help="replace existing export files (never a project)")
 
     bench = sub.add_parser("bench", help="speed figures of this machine, as ratios against plain PyTorch")
     bench.add_argument("--json", action="store_true")
@@ -107,13 +111,17 @@ class CommandError(Exception):
     """A problem to tell the user in one line, exiting with status 2."""
 
 
-def _load(path: str):
+EXTERNAL_DATA_HELP = ("let the project's task recipes read the data files they name (outside the project "
+                      "file; without this, a project that needs one is refused, naming the file)")
+
+
+def _load(path: str, allow_external_data: bool = False):
     from modstudio.project import ProjectFileError, load_project
 
     if not Path(path).is_file():
         raise CommandError(f"no such project file: {path}")
     try:
-        return load_project(path)
+        return load_project(path, allow_external_data=bool(allow_external_data))
     except ProjectFileError as exc:
         raise CommandError(str(exc)) from None
 
@@ -128,17 +136,35 @@ def cmd_examples(args) -> int:
 
 def cmd_new(args) -> int:
     from modstudio.examples import build_example
+    from modstudio.project import ProjectFileError
 
     path = Path(args.project)
+    _check_project_output(path)
     if path.exists() and not args.force:
         raise CommandError(f"{path} exists; use --force to overwrite it")
     try:
         project = build_example(args.example)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    project.save(path, backup=False)
+    try:
+        project.save(path, backup=False)
+    except ProjectFileError as exc:  # a read-only folder, a full disk: the old file, if any, is untouched
+        raise CommandError(str(exc)) from None
     print(f"wrote {path}: {project.name}, {len(project.tasks)} tasks")
     return 0
+
+
+def _check_project_output(path: Path) -> None:
+    """CommandError unless a project can be written to ``path``: caught before any work is done.
+    (A read-only disk shows only when writing; the save says so then.)"""
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder: give a file name, for example {path / 'project.modstudio'}")
+    if path.exists() and not path.is_file():
+        raise CommandError(f"{path} is not a regular file (a device, pipe or socket): choose another file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise CommandError(f"cannot write {path}: the folder {folder} {why} (create it first)")
 
 
 def _strategy_params(pairs: list[str]) -> dict:
@@ -169,7 +195,7 @@ def run_json(run) -> dict:
 def cmd_train(args) -> int:
     from modstudio.learn.distributed import DistributedError, start_session
 
-    project = _load(args.project)
+    project = _load(args.project, args.allow_external_data)
     overrides = {"strategy": args.strategy, "epochs": args.epochs, "device": args.device, "seed": args.seed,
                  "scenario": args.scenario, "lr": args.lr, "batch_size": args.batch_size,
                  "optimizer": args.optimizer}
@@ -183,6 +209,7 @@ def cmd_train(args) -> int:
         settings_with(project, **overrides)
     except ValueError as exc:  # SettingsError, StrategyError
         raise CommandError(str(exc)) from None
+    _check_project_output(Path(args.output or args.project))  # not after an hour of training
     try:  # under torchrun: join the process group (docs/cluster.md); None when started alone
         session = start_session(args.device or project.settings.device)
     except DistributedError as exc:
@@ -206,7 +233,7 @@ def _train_and_save(args, project, overrides, session) -> int:
         trainer = handle.get("trainer")
         if trainer is not None:
             if main_rank:
-                print("\nstopping after this batch…" + (" (Ctrl-C again to quit at once)" if session is None else ""),
+                print("\nstopping after this batch…" + (" (Ctrl-C again to stop at once)" if session is None else ""),
                       file=sys.stderr)
             trainer.stop()
         if session is None:  # torchrun passes a Ctrl-C on to every rank a second time: keep stopping
@@ -219,16 +246,23 @@ def _train_and_save(args, project, overrides, session) -> int:
         result = (train if session is None else session.train)(
             project, callbacks=[printer] if printer else [], trainer_ready=lambda t: handle.update(trainer=t),
             **overrides)
+        run = result.run
+    except KeyboardInterrupt:  # Ctrl-C twice: ms.train kept the run as stopped before re-raising; save it
+        trainer = handle.get("trainer")
+        if trainer is None or not project.runs or project.runs[-1] is not trainer.run_record:
+            print(f"\nmodstudio train: interrupted before training started; {args.project} is unchanged",
+                  file=sys.stderr)
+            return 130
+        run = project.runs[-1]
     finally:
         signal.signal(signal.SIGINT, previous)
-    run = result.run
     if not main_rank:
         return {"finished": 0, "stopped": 130, "failed": 1}[run.status]
     if args.no_weights:
         run.weights = None
     out = Path(args.output or args.project)
-    project.save(out)
     printer.close()
+    _save_trained(project, run, out)
     if args.json:
         print(json.dumps(run_json(run)))
     else:
@@ -239,6 +273,25 @@ def _train_and_save(args, project, overrides, session) -> int:
             if value is not None:
                 print(f"  {key:11} {value:+.4f}" if key != "acc" else f"  {key:11} {value:.4f}")
     return {"finished": 0, "stopped": 130, "failed": 1}[run.status]
+
+
+def _save_trained(project, run, out: Path) -> None:
+    """Save the trained project to ``out``; if that fails, keep it as a recovery copy in the per-user
+    data folder and say where (CommandError): a trained run is never lost to a failed save."""
+    from modstudio.project import ProjectFileError
+    from modstudio.project.recovery import keep_unsaved
+
+    try:
+        project.save(out)
+        return
+    except ProjectFileError as exc:
+        failure = str(exc)
+    try:
+        kept = keep_unsaved(project, out, f"run-{run.id}")
+    except (OSError, ValueError) as exc:  # ProjectFileError is a ValueError
+        raise CommandError(f"{failure}; the trained run could not be kept either ({exc}), so it is lost") from None
+    raise CommandError(f"{failure}; the trained project (run {run.id[:8]}, {run.status}) is kept in {kept}: "
+                       "copy it where you want it, or open it in the studio")
 
 
 def project_summary(project) -> dict:
@@ -260,7 +313,7 @@ def project_summary(project) -> dict:
 
 
 def cmd_info(args) -> int:
-    summary = project_summary(_load(args.project))
+    summary = project_summary(_load(args.project, args.allow_external_data))
     if args.json:
         print(json.dumps(summary))
         return 0
@@ -281,10 +334,10 @@ def cmd_info(args) -> int:
 def cmd_export(args) -> int:
     from modstudio.learn.export import ExportError, export
 
-    project = _load(args.project)
+    project = _load(args.project, args.allow_external_data)
     try:
         done = export(project, args.output, format=args.format, task=args.task, all_tasks=args.all_tasks,
-                      run=args.run)
+                      run=args.run, force=args.force, project_file=args.project)
     except ExportError as exc:
         raise CommandError(str(exc)) from None
     tasks = "all tasks" if len(done.tasks) > 1 else f"task {done.tasks[0]}"

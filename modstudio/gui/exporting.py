@@ -40,11 +40,13 @@ class ExportController:
             return False
         run = runs[-1]
         several = len(run.paths) > 1 and not path.endswith(".safetensors")
+        project_file = self.window.document.path  # an export never lands on the project itself
 
         def work():
             from modstudio.learn.export import export
 
-            return export(project, path, run=run.id, all_tasks=several)
+            # force: the file dialog has asked already whether to replace an existing file
+            return export(project, path, run=run.id, all_tasks=several, force=True, project_file=project_file)
 
         self.job = Job(work, self.window)
         self.job.done.connect(self._on_job_done)

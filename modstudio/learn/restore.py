@@ -15,6 +15,7 @@ import torch
 from modstudio.data import union_classes
 from modstudio.learn.network import ModularNetwork
 from modstudio.project import strategy_specs
+from modstudio.project.tensors import numeric_problem
 
 _BANK_KEY = re.compile(r"bank/([^/]+)/(\d+)/(.+)")
 
@@ -42,30 +43,10 @@ def build_network(
     paths: list[dict[str, int]], weights: dict[str, np.ndarray], device: str | torch.device = "cpu",
 ) -> ModularNetwork:
     """A frozen, eval-mode network from plain parts: what a run stores, or an exported description
-    holds (``modstudio.learn.export`` rebuilds models without the project archive through this)."""
-    try:
-        spec = strategy_specs.get(strategy)
-    except strategy_specs.StrategyError as exc:
-        raise RestoreError(f"cannot rebuild the network: {exc}") from None
-    class_incremental = scenario == "class"
-    shared_head = union_size if class_incremental and not spec.path_based else None
-    net = ModularNetwork(graph, input_shape, task_classes, shared_head)
-
-    by_instance: dict[tuple[str, int], dict[str, np.ndarray]] = defaultdict(dict)
-    for key, array in weights.items():
-        match = _BANK_KEY.fullmatch(key)
-        if match:
-            by_instance[(match[1], int(match[2]))][match[3]] = array
-    for node_id, count in _instance_counts([*by_instance, *_path_instances(paths)]).items():
-        if node_id == net.head_id:
-            net.add_head(count - 1)
-        else:
-            while len(net.instances(node_id)) < count:
-                net.grow(node_id)
-    net.restore_paths(paths)
-    if spec.laterals:
-        for task in range(len(net.paths)):
-            net.add_laterals(task)
+    holds (``modstudio.learn.export`` rebuilds models without the project archive through this;
+    it calls ``check_parts`` first, since an export's parts are untrusted)."""
+    by_instance = _by_instance(weights)
+    net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance)
     for (node_id, index), state in by_instance.items():
         net.instances(node_id)[index].load_state_dict(_tensors(state), strict=True)
     _load_prefixed(net.laterals, weights, "extra/laterals/")
@@ -74,6 +55,105 @@ def build_network(
     for p in net.parameters():
         p.requires_grad_(False)
     return net.to(device).eval()
+
+
+def check_parts(
+    graph, input_shape, task_classes, *, strategy: str, scenario: str | None, union_size: int,
+    paths: list[dict[str, int]], weights: dict[str, np.ndarray],
+) -> None:
+    """RestoreError unless ``build_network`` on these parts makes exactly the network the weights
+    fill: every path names instances the weights hold, every tensor the network has is there with
+    its shape, and no other. The network is first built on torch's ``meta`` device, which
+    allocates nothing, so an export that claims a huge network costs no memory to refuse."""
+    by_instance = _by_instance(weights)
+    for key, array in weights.items():
+        problem = numeric_problem(array)
+        if problem:
+            raise RestoreError(f"tensor {key!r} {problem}")
+    weighted: dict[str, set[int]] = defaultdict(set)
+    for node_id, index in by_instance:
+        weighted[node_id].add(index)
+    for node_id, indexes in weighted.items():
+        if indexes != set(range(len(indexes))):
+            raise RestoreError(f"the weights of node {node_id!r} are not instances 0…{len(indexes) - 1} "
+                               f"(found instance {max(indexes)})")
+    for task, path in enumerate(paths):
+        for node_id, index in path.items():
+            if index >= max(len(weighted.get(node_id, ())), 1):
+                raise RestoreError(f"task {task}'s path uses instance {index} of node {node_id!r}, "
+                                   "which the weights do not hold")
+    with torch.device("meta"):
+        net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance)
+    nodes = {step.node_id for step in net.plan if step.node_id != net.input_id}
+    for task, path in enumerate(paths):
+        if set(path) != nodes:
+            odd = sorted(set(path) ^ nodes)[0]
+            why = "is not in the graph" if odd not in nodes else "is missing from it"
+            raise RestoreError(f"task {task}'s path does not fit the graph: node {odd!r} {why}")
+    expected = _expected_shapes(net)
+    for key, array in weights.items():
+        if key not in expected:
+            raise RestoreError(f"tensor {key!r} has no place in the network")
+        if tuple(array.shape) != expected[key] and not (expected[key] == () and array.shape == (1,)):
+            # (torch loads a one-element tensor into a scalar: how batch-norm counts are stored)
+            raise RestoreError(f"tensor {key!r} has shape {tuple(array.shape)}, the network needs {expected[key]}")
+    missing = sorted(set(expected) - set(weights))
+    if missing:
+        raise RestoreError(f"the weights lack {len(missing)} tensor(s) of the network, {missing[0]!r} first")
+
+
+def _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance) -> ModularNetwork:
+    """The network with its bank grown, paths and laterals in place, weights not loaded."""
+    try:
+        spec = strategy_specs.get(strategy)
+    except strategy_specs.StrategyError as exc:
+        raise RestoreError(f"cannot rebuild the network: {exc}") from None
+    class_incremental = scenario == "class"
+    shared_head = union_size if class_incremental and not spec.path_based else None
+    net = ModularNetwork(graph, input_shape, task_classes, shared_head)
+    known = {step.node_id for step in net.plan if step.node_id != net.input_id}
+    counts = _instance_counts([*by_instance, *_path_instances(paths)])
+    for node_id, count in counts.items():
+        if node_id not in known:
+            raise RestoreError(f"cannot rebuild the network: node {node_id!r} is not in the graph")
+        if node_id == net.head_id:
+            if count > len(task_classes):
+                raise RestoreError(f"cannot rebuild the network: {count} heads for {len(task_classes)} tasks")
+            net.add_head(count - 1)
+        else:
+            while len(net.instances(node_id)) < count:
+                net.grow(node_id)
+    net.restore_paths(paths)
+    if spec.laterals:
+        for task in range(len(net.paths)):
+            net.add_laterals(task)
+    return net
+
+
+def _by_instance(weights: dict[str, np.ndarray]) -> dict[tuple[str, int], dict[str, np.ndarray]]:
+    by_instance: dict[tuple[str, int], dict[str, np.ndarray]] = defaultdict(dict)
+    for key, array in weights.items():
+        match = _BANK_KEY.fullmatch(key)
+        if match:
+            by_instance[(match[1], int(match[2]))][match[3]] = array
+    return by_instance
+
+
+def _expected_shapes(net: ModularNetwork) -> dict[str, tuple[int, ...]]:
+    """Every tensor the network's file names hold, as ``ModularNetwork.weights`` names them."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for step in net.plan:
+        if step.node_id == net.input_id:
+            continue
+        for index, module in enumerate(net.instances(step.node_id)):
+            for name, tensor in module.state_dict().items():
+                shapes[f"bank/{step.node_id}/{index}/{name}"] = tuple(tensor.shape)
+    for name, tensor in net.laterals.state_dict().items():
+        shapes[f"extra/laterals/{name}"] = tuple(tensor.shape)
+    if net.shared_head is not None:
+        for name, tensor in net.shared_head.state_dict().items():
+            shapes[f"extra/shared_head/{name}"] = tuple(tensor.shape)
+    return shapes
 
 
 def _path_instances(paths: list[dict[str, int]]) -> list[tuple[str, int]]:

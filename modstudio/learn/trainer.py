@@ -114,8 +114,16 @@ class Trainer:
     # ------------------------------------------------------------------ the run
 
     def run(self) -> Run:
-        """Train every task; returns the run record (finished, stopped or failed), never raises."""
+        """Train every task; returns the run record (finished, stopped or failed), never raises.
+
+        A KeyboardInterrupt (Ctrl-C in a script or notebook) ends the run as stopped, like ``stop()``,
+        and sets ``self.interrupted`` (``ms.train`` re-raises it once the run is in the project).
+        ``RunFinished`` reaches every callback even if one raises; a callback that raises on it makes
+        a finished run failed, saying which and why. Either way the record, which the recorder (the
+        first callback) has closed, is returned with its history.
+        """
         record = self.run_record
+        self.interrupted = False
         status, message, details = "finished", "", ""
         try:
             self._prepare()
@@ -127,13 +135,32 @@ class Trainer:
                 self._train_task(task)
         except _Stopped:
             status, message = "stopped", "stopped by the user"
+        except KeyboardInterrupt:
+            self.interrupted = True
+            status, message = "stopped", "interrupted (KeyboardInterrupt)"
         except Exception as exc:  # a failed run keeps its history and tells the user why
             status, message, details = "failed", _describe(exc), traceback.format_exc()
         net = self.net
         if net is not None:
             record.weights = net.weights()
-        self.emit(ev.RunFinished(status, message, details, net.bank_sizes() if net is not None else {},
-                                 net.parameter_count() if net is not None else None, now_iso()))
+        finished = ev.RunFinished(status, message, details, net.bank_sizes() if net is not None else {},
+                                  net.parameter_count() if net is not None else None, now_iso())
+        failures = []
+        for callback in self.callbacks:  # the last event reaches the record and every listener
+            try:
+                callback(finished)
+            except KeyboardInterrupt:
+                self.interrupted = True
+            except Exception as exc:
+                name = getattr(callback, "__qualname__", None) or type(callback).__qualname__
+                failures.append((f"{name}: {_describe(exc)}", traceback.format_exc()))
+        if failures:
+            text = f"a callback failed on RunFinished ({'; '.join(why for why, _ in failures)})"
+            trace = "\n".join(tb for _, tb in failures)
+            if status == "finished" or not self.recorder.finished:  # (not finished: the recorder failed)
+                self.recorder.end("failed", text, trace, finished.ended)
+            else:
+                self.recorder.end(status, f"{message}; then {text}", f"{details}\n{trace}", finished.ended)
         return record
 
     def _prepare(self) -> None:

@@ -44,3 +44,25 @@ def test_export_failure_is_shown(trained_window, tmp_path, monkeypatch, qtbot):
     trained_window.export()
     qtbot.waitUntil(lambda: bool(errors), timeout=120_000)
     assert errors and "format" in errors[0]
+
+
+def test_export_replaces_a_file_the_dialog_confirmed_but_never_the_project(trained_window, tmp_path, monkeypatch,
+                                                                            qtbot):
+    project_path = trained_window.document.project.save(tmp_path / "p.modstudio")
+    trained_window.document.mark_saved(project_path)
+    before = project_path.read_bytes()
+    old = tmp_path / "model.pt2"
+    old.write_bytes(b"an older export")
+    link = tmp_path / "link.pt2"
+    link.hardlink_to(project_path)  # the project under an export's name
+    answers = [str(old), str(link)]
+    shown, errors = [], []
+    monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append(title))
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: errors.append(text))
+    trained_window.export()
+    qtbot.waitUntil(lambda: bool(shown or errors), timeout=120_000)
+    assert shown == ["Export finished"] and old.read_bytes() != b"an older export"
+    trained_window.export()
+    qtbot.waitUntil(lambda: bool(errors), timeout=120_000)
+    assert "project" in errors[0] and project_path.read_bytes() == before

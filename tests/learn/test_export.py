@@ -266,9 +266,9 @@ def test_run_and_task_by_index_id_or_name(trained, tmp_path):
     t = trained("digits-finetune")
     run = t.project.runs[-1]
     for chosen in (0, -1, run.id, run.id[:6], "0"):
-        assert export(t.project, tmp_path / "m.pt2", task=1, run=chosen).run_id == run.id
-    assert export(t.project, tmp_path / "m.pt2", task="digits 2-3").tasks == [1]
-    assert export(t.project, tmp_path / "m.pt2", task="1").tasks == [1]
+        assert export(t.project, tmp_path / "m.pt2", task=1, run=chosen, force=True).run_id == run.id
+    assert export(t.project, tmp_path / "m.pt2", task="digits 2-3", force=True).tasks == [1]
+    assert export(t.project, tmp_path / "m.pt2", task="1", force=True).tasks == [1]
 
 
 def test_the_last_run_with_weights_is_the_default(trained, tmp_path):

@@ -214,8 +214,10 @@ def test_bad_settings_are_refused_before_training(tiny_project):
         ms.train(tiny_project, lr="0.1")
     with pytest.raises(SettingsError, match="batch_size must be a whole number"):
         ms.train(tiny_project, batch_size=1.5)
-    with pytest.raises(SettingsError, match="seed = .* is above the maximum"):
+    with pytest.raises(SettingsError, match=r"seed must be a whole number within ±2\*\*63"):
         ms.train(tiny_project, seed=2**70)
+    with pytest.raises(SettingsError, match="seed = .* is above the maximum"):
+        ms.train(tiny_project, seed=2**63)
     assert tiny_project.runs == []
     run = ms.train(tiny_project, device="cuda:7").run
     assert run.status == "failed" and "not available" in run.message

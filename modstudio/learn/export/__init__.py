@@ -8,6 +8,7 @@ the model's ``task`` input, metadata), as ``project.tasks[k]`` and ``project.run
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from modstudio.learn.export.bundle import load_model, write_safetensors
 from modstudio.learn.export.formats import WRITERS, ExportError
 from modstudio.learn.export.meta import describe
 from modstudio.learn.export.models import AllTasksModel, TaskModel, io_names
+from modstudio.learn.export.output import check_outputs, output_paths, write_file
 
 __all__ = ["FORMATS", "ExportError", "Exported", "export", "load_model"]
 
@@ -35,33 +37,47 @@ class Exported:
 
 
 def export(project, path, format: str | None = None, task: int | str | None = None,
-           all_tasks: bool = False, run: int | str | None = None) -> Exported:
+           all_tasks: bool = False, run: int | str | None = None, *, force: bool = False,
+           project_file: str | os.PathLike | None = None) -> Exported:
     """Write ``run``'s trained model (default: the last run with weights) to ``path``.
 
     ``format`` defaults from the suffix (.onnx, .pt/.ts TorchScript, .pt2, .safetensors).
     Traced formats hold one task (``task``: index or name) or, with ``all_tasks``, every trained
     task behind a task-index input; safetensors always holds the whole run.
+
+    An existing file is replaced only with ``force`` (a safetensors export's ``NAME.json`` only if
+    it is an earlier export's description); a project (``.modstudio``, any zip with a project.json,
+    or ``project_file``, the file the project came from, under any name) never is. Files are
+    written atomically. Every problem, bad arguments included, is an ExportError saying what.
     """
+    _check_arguments(project, path, format, task, all_tasks, run, force, project_file)
     path = Path(path)
     fmt = _format(path, format)
+    outputs = output_paths(path, fmt)
     chosen = _run(project, run)
     trained = len(chosen.paths)
     if task is not None and all_tasks:
         raise ExportError("give a task or all_tasks, not both")
+    if fmt == "safetensors" and task is not None:
+        raise ExportError("a safetensors export holds every task of the run; leave out the task")
+    if trained > len(project.tasks):
+        raise ExportError(f"run {chosen.id[:8]} trained {trained} tasks but project {project.name!r} has "
+                          f"{len(project.tasks)}: the run does not belong to these tasks")
+    from modstudio.graph import GraphError
+    from modstudio.learn.network import NetworkError
     from modstudio.learn.restore import RestoreError, restore_network
 
     try:
         net = restore_network(project, chosen)
-    except RestoreError as exc:
-        raise ExportError(str(exc)) from None
+    except (RestoreError, NetworkError, GraphError) as exc:
+        raise ExportError(f"cannot rebuild run {chosen.id[:8]}: {exc}") from None
     shared = net.shared_head is not None
+    index = _task(project, chosen, task)
+    check_outputs(outputs, force=force, project_file=project_file)  # before the costly part
     if fmt == "safetensors":
-        if task is not None:
-            raise ExportError("a safetensors export holds every task of the run; leave out the task")
         meta = describe(project, chosen, None, shared_head=shared, inputs=["x", "task"], outputs=["logits"])
         return Exported(fmt, write_safetensors(project, chosen, path, meta), chosen.id, list(range(trained)), meta)
 
-    index = _task(project, chosen, task)
     if index is None and not all_tasks and trained > 1 and not shared:
         raise ExportError(
             f"run {chosen.id[:8]} trained {trained} tasks: choose one (task=K, CLI --task K, 0–{trained - 1}) "
@@ -75,9 +91,44 @@ def export(project, path, format: str | None = None, task: int | str | None = No
         model, tasks = TaskModel(net, index), (list(range(trained)) if all_tasks else [index])
     inputs, outputs = io_names(model)
     meta = describe(project, chosen, tasks, shared_head=shared, inputs=inputs, outputs=outputs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    WRITERS[fmt](model.eval(), project.tasks[0].sample_shape, path, meta)
+    try:
+        content = WRITERS[fmt](model.eval(), project.tasks[0].sample_shape, meta)
+    except ExportError:
+        raise
+    except Exception as exc:  # the exporter's own failure (an operator it cannot trace, …), said in one line
+        raise ExportError(f"the {fmt} exporter could not export run {chosen.id[:8]}: "
+                          f"{type(exc).__name__}: {_first_line(exc)}") from exc
+    write_file(path, content)
     return Exported(fmt, [path], chosen.id, tasks, meta)
+
+
+def _check_arguments(project, path, format, task, all_tasks, run, force, project_file) -> None:
+    """Every argument's type, before anything is read or written: ExportError naming the argument."""
+    from modstudio.project import Project
+
+    if not isinstance(project, Project):
+        raise ExportError(f"project: expected a modstudio Project, got {type(project).__name__}")
+    for name, value in (("path", path), ("project_file", project_file)):
+        if value is None and name == "project_file":
+            continue
+        if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+            raise ExportError(f"{name}: expected a file name (str or Path), got {type(value).__name__}")
+        text = os.fspath(value)
+        if not isinstance(text, str) or not text or "\0" in text:
+            raise ExportError(f"{name}: {text!r} is not a file name")
+    if format is not None and not isinstance(format, str):
+        raise ExportError(f"format: expected one of {', '.join(FORMATS)}, got {type(format).__name__}")
+    for name, value in (("task", task), ("run", run)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, str))):
+            raise ExportError(f"{name}: expected an index or a name, got {type(value).__name__}")
+    for name, value in (("all_tasks", all_tasks), ("force", force)):
+        if not isinstance(value, bool):
+            raise ExportError(f"{name}: expected True or False, got {value!r}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
 
 
 def _format(path: Path, format: str | None) -> str:
@@ -113,9 +164,9 @@ def _run(project, run: int | str | None):
         exact = [r for r in runs if r.id == run]
         if exact:
             return exact[0]
-        if run.lstrip("-").isdigit() and -len(runs) <= int(run) < len(runs):
+        if run.lstrip("-").isdigit() and len(run) < 20 and -len(runs) <= int(run) < len(runs):
             return runs[int(run)]
-        prefixed = [r for r in runs if r.id.startswith(run)]
+        prefixed = [r for r in runs if run and r.id.startswith(run)]
         if len(prefixed) == 1:
             return prefixed[0]
     listing = ", ".join(f"{i} ({r.id[:8]}, {r.strategy}, {r.status})" for i, r in enumerate(runs))

@@ -1,7 +1,9 @@
 """Writers for the traced formats: ONNX, TorchScript and ``torch.export`` programs (.pt2).
 
 Each takes a wrapper from ``models`` (plain module, fixed plan) with example inputs, keeps
-the batch dimension dynamic, embeds the metadata and checks the file it wrote where it can.
+the batch dimension dynamic, embeds the metadata, checks the result where it can and returns the
+file's bytes: ``output.write_file`` puts them on disk atomically, so no exporter ever writes a
+partial file over a good one (torch's own file writers abort the process on a full disk).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import io
 import json
 import logging
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -62,7 +63,7 @@ def _dynamic_batch(example: tuple[torch.Tensor, ...]) -> tuple[dict[int, Dim], .
     return tuple({0: Dim.DYNAMIC} for _ in example)  # the exporter finds x and task share it
 
 
-def write_onnx(model: nn.Module, input_shape, path: Path, meta: dict) -> None:
+def write_onnx(model: nn.Module, input_shape, meta: dict) -> bytes:
     onnx, _ = require("onnx", "onnxscript", extra="onnx", purpose="ONNX export")
     example = example_inputs(model, input_shape)
     inputs, outputs = io_names(model)
@@ -80,18 +81,19 @@ def write_onnx(model: nn.Module, input_shape, path: Path, meta: dict) -> None:
         prop = proto.metadata_props.add()
         prop.key, prop.value = key, value
     onnx.checker.check_model(proto, full_check=True)
-    onnx.save_model(proto, str(path))
-    check_onnx_runtime(model, input_shape, path)
+    content = proto.SerializeToString()
+    check_onnx_runtime(model, input_shape, content)
+    return content
 
 
-def check_onnx_runtime(model: nn.Module, input_shape, path: Path) -> None:
-    """Run the written file in onnxruntime (when installed) on another batch size than traced."""
+def check_onnx_runtime(model: nn.Module, input_shape, content: bytes) -> None:
+    """Run the file's bytes in onnxruntime (when installed) on another batch size than traced."""
     try:
         import onnxruntime
     except ImportError:
         return
     example = example_inputs(model, input_shape, batch=3)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(content, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
     got = session.run(None, {name: t.numpy() for name, t in zip(names, example)})
     with torch.no_grad():
@@ -100,22 +102,27 @@ def check_onnx_runtime(model: nn.Module, input_shape, path: Path) -> None:
     for a, b in zip(got, expected):
         finite = np.isfinite(b.numpy())
         if not np.array_equal(finite, np.isfinite(a)) or np.abs(a[finite] - b.numpy()[finite]).max(initial=0) > PARITY_TOLERANCE:
-            raise ExportError(f"the ONNX file {path} does not reproduce the studio's outputs in onnxruntime")
+            raise ExportError("the ONNX export does not reproduce the studio's outputs in onnxruntime; nothing "
+                              "was written")
 
 
-def write_torchscript(model: nn.Module, input_shape, path: Path, meta: dict) -> None:
+def write_torchscript(model: nn.Module, input_shape, meta: dict) -> bytes:
     """``torch.jit.trace``: deprecated in current torch (prefer .pt2), kept for older runtimes."""
     example = example_inputs(model, input_shape)
+    buffer = io.BytesIO()
     with _quiet_exporter():
         traced = torch.jit.trace(model, example)
-        torch.jit.save(traced, str(path), _extra_files={META_FILE: json.dumps(meta)})
+        torch.jit.save(traced, buffer, _extra_files={META_FILE: json.dumps(meta)})
+    return buffer.getvalue()
 
 
-def write_pt2(model: nn.Module, input_shape, path: Path, meta: dict) -> None:
+def write_pt2(model: nn.Module, input_shape, meta: dict) -> bytes:
     example = example_inputs(model, input_shape)
+    buffer = io.BytesIO()
     with _quiet_exporter():
         program = torch.export.export(model, example, dynamic_shapes=_dynamic_batch(example))
-        torch.export.save(program, str(path), extra_files={META_FILE: json.dumps(meta)})
+        torch.export.save(program, buffer, extra_files={META_FILE: json.dumps(meta)})
+    return buffer.getvalue()
 
 
 def _class_names(meta: dict) -> list[list[str]] | list[str]:
