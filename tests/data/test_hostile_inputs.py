@@ -32,6 +32,7 @@ from PIL import Image
 
 from modstudio.data import MAX_BYTES, DataError, Dataset, import_path, load_source, read_idx
 from modstudio.data import importers
+from tests.mutations import byte_mutation, mutate
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, sockets and /dev need POSIX")
 
@@ -735,31 +736,6 @@ def scratch(tmp_path_factory) -> Path:
 FUZZ = settings(derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
-mutation = st.tuples(st.sampled_from(["set", "cut", "insert", "digit", "delete"]),
-                     st.integers(0, 10**9), st.integers(0, 255))
-
-
-def mutate(data: bytes, ops) -> bytes:
-    buf = bytearray(data)
-    for op, pos, value in ops:
-        if not buf:
-            break
-        pos %= len(buf)
-        if op == "set":
-            buf[pos] = value
-        elif op == "cut":
-            del buf[pos:]
-        elif op == "insert":
-            buf.insert(pos, value)
-        elif op == "delete":
-            del buf[pos]
-        else:  # nudge a digit: reaches shapes, sizes and numbers in text
-            index = next((i for i in range(pos, len(buf)) if 48 <= buf[i] <= 57), None)
-            if index is not None:
-                buf[index] = 48 + value % 10
-    return bytes(buf)
-
-
 SUFFIXES = ["r.csv", "r.tsv", "r.npy", "r.npz", "r-images-idx3-ubyte", "r-images-idx3-ubyte.gz"]
 
 
@@ -816,7 +792,7 @@ def test_valid_csv_reads_exactly(scratch, table):
 
 
 @settings(FUZZ, max_examples=100)
-@given(table=tables(), ops=st.lists(mutation, min_size=1, max_size=4))
+@given(table=tables(), ops=st.lists(byte_mutation, min_size=1, max_size=4))
 def test_mutated_csv_gives_a_dataset_or_a_data_error(scratch, table, ops):
     path = scratch / "mutant.csv"
     path.write_bytes(mutate(table_text(*table).encode(), ops))
@@ -832,7 +808,7 @@ def npy_seeds() -> list[bytes]:
 
 
 @settings(FUZZ, max_examples=100)
-@given(which=st.integers(0, 4), ops=st.lists(mutation, min_size=1, max_size=4))
+@given(which=st.integers(0, 4), ops=st.lists(byte_mutation, min_size=1, max_size=4))
 def test_mutated_npy_gives_a_dataset_or_a_data_error(scratch, npy_seeds, which, ops):
     path = scratch / "mutant.npy"
     path.write_bytes(mutate(npy_seeds[which], ops))
@@ -853,7 +829,7 @@ def npz_seeds(scratch) -> list[bytes]:
 
 
 @settings(FUZZ, max_examples=100)
-@given(which=st.integers(0, 1), ops=st.lists(mutation, min_size=1, max_size=3))
+@given(which=st.integers(0, 1), ops=st.lists(byte_mutation, min_size=1, max_size=3))
 def test_mutated_npz_gives_a_dataset_or_a_data_error(scratch, npz_seeds, which, ops):
     path = scratch / "mutant.npz"
     path.write_bytes(mutate(npz_seeds[which], ops))
@@ -861,7 +837,7 @@ def test_mutated_npz_gives_a_dataset_or_a_data_error(scratch, npz_seeds, which, 
 
 
 @settings(FUZZ, max_examples=60)
-@given(gz=st.booleans(), ops=st.lists(mutation, min_size=1, max_size=3))
+@given(gz=st.booleans(), ops=st.lists(byte_mutation, min_size=1, max_size=3))
 def test_mutated_idx_gives_a_dataset_or_a_data_error(scratch, gz, ops):
     images = idx_bytes(np.arange(48, dtype=np.uint8).reshape(3, 4, 4))
     labels = idx_bytes(np.array([0, 1, 1], np.uint8))
@@ -884,7 +860,7 @@ def fuzz_folder(scratch) -> Path:
 
 @settings(FUZZ, max_examples=60)
 @given(data=st.binary(max_size=300), suffix=st.sampled_from([".png", ".jpg", ".bmp"]),
-       ops=st.lists(mutation, max_size=3))
+       ops=st.lists(byte_mutation, max_size=3))
 def test_random_and_mutated_images_give_a_dataset_or_a_data_error(fuzz_folder, data, suffix, ops):
     seed = io.BytesIO()
     Image.new("RGB", (6, 5), color=(1, 2, 3)).save(seed, {".png": "PNG", ".jpg": "JPEG", ".bmp": "BMP"}[suffix])
