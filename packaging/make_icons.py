@@ -16,7 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 APP_ID = "io.github.modstudio.ModStudio"
-APP_SVG = ROOT / "resources" / "icons" / "modstudio.svg"
+APP_SVG = ROOT / "modstudio" / "resources" / "icons" / "modstudio.svg"
 MIME_SVG = HERE / "icons" / "application-x-modstudio.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 

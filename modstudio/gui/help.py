@@ -1,4 +1,4 @@
-"""Help pages rendered from Markdown files in ``resources/help`` (shipped with the bundle), in a
+"""Help pages rendered from Markdown files in ``modstudio/resources/help`` (package data), in a
 small non-modal window, so the text is edited as text and reviewed like the docs."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Icons by name, loaded once from ``resources/icons`` (SVG) with a drawn fallback if missing."""
+"""Icons by name, loaded once from ``modstudio/resources/icons`` (SVG) with a drawn fallback if missing."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Colours and the style sheet: one place, so the canvas, palette and panels agree.
 
 Two themes, dark and light, each a Fusion palette, a set of canvas colours and the values for the
-``resources/styles/studio.qss`` template. The user picks "system" (the default: follow the
+``modstudio/resources/styles/studio.qss`` template. The user picks "system" (the default: follow the
 desktop's colour scheme through ``QStyleHints.colorScheme()``, Qt 6.5+, and switch live when it
 changes), "light" or "dark" (View → Theme, stored in the settings; ``MODSTUDIO_THEME`` overrides).
 

@@ -29,7 +29,7 @@ fi
 install -Dm644 "$HERE/$APP_ID.desktop" "$SHARE/applications/$APP_ID.desktop"
 install -Dm644 "$HERE/$APP_ID.metainfo.xml" "$SHARE/metainfo/$APP_ID.metainfo.xml"
 install -Dm644 "$HERE/modstudio-mime.xml" "$SHARE/mime/packages/modstudio.xml"
-install -Dm644 "$ROOT/resources/icons/modstudio.svg" "$SHARE/icons/hicolor/scalable/apps/$APP_ID.svg"
+install -Dm644 "$ROOT/modstudio/resources/icons/modstudio.svg" "$SHARE/icons/hicolor/scalable/apps/$APP_ID.svg"
 install -Dm644 "$ICONS/application-x-modstudio.svg" "$SHARE/icons/hicolor/scalable/mimetypes/application-x-modstudio.svg"
 for png in "$ICONS"/hicolor/*/*/*.png; do
     rel="${png#"$ICONS"/hicolor/}"

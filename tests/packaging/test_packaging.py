@@ -121,7 +121,7 @@ def test_spec_references_files_that_exist():
             if isinstance(cur, ast.Name) and cur.id in bases and parts:
                 referenced.append(bases[cur.id].joinpath(*parts))
     referenced = {p for p in referenced if not any(q != p and str(q).startswith(str(p) + "/") for q in referenced)}
-    assert PACKAGING / "modstudio_launcher.py" in referenced and ROOT / "resources" in referenced
+    assert PACKAGING / "modstudio_launcher.py" in referenced and ROOT / "modstudio" / "resources" in referenced
     optional = {PACKAGING / "icons"}  # .ico/.icns are made on their platform by make_icons.py
     missing = [p for p in referenced if not p.exists() and p.parent not in optional]
     assert not missing, missing
@@ -146,7 +146,8 @@ def test_icons_at_every_size():
             path = PACKAGING / "icons" / "hicolor" / f"{size}x{size}" / kind / f"{name}.png"
             image = QImage(str(path))
             assert not image.isNull() and image.width() == image.height() == size, path
-    for svg in (ROOT / "resources" / "icons" / "modstudio.svg", PACKAGING / "icons" / "application-x-modstudio.svg"):
+    for svg in (ROOT / "modstudio" / "resources" / "icons" / "modstudio.svg",
+                PACKAGING / "icons" / "application-x-modstudio.svg"):
         assert ET.parse(svg).getroot().tag.endswith("svg")
 
 
