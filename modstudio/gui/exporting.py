@@ -1,6 +1,6 @@
-"""File → Export: write the newest trained run as ONNX, TorchScript, a torch.export program or
-safetensors, in the background (an ONNX export takes seconds), with the result or the reason
-it could not be done in a dialog."""
+"""File → Export: write the newest trained run as ONNX, TorchScript, a torch.export program,
+safetensors or PyTorch code (NAME.py plus its weights, NAME.safetensors), in the background (an
+ONNX export takes seconds), with the result or the reason it could not be done in a dialog."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from modstudio.gui import dialogs
 from modstudio.gui.jobs import Job
 
 EXPORT_FILTERS = ("ONNX (*.onnx);;TorchScript (*.pt);;torch.export program (*.pt2);;"
-                  "safetensors weights + JSON (*.safetensors)")
+                  "safetensors weights + JSON (*.safetensors);;Python code (*.py)")
 
 
 def trained_runs(project) -> list:
@@ -29,7 +29,8 @@ class ExportController:
         runs = trained_runs(project)
         if not runs:
             dialogs.show_info(self.window, "Nothing to export yet",
-                              "Export writes a trained model (ONNX, TorchScript, torch.export or safetensors). "
+                              "Export writes a trained model (ONNX, TorchScript, torch.export, safetensors or "
+                              "Python code). "
                               "Train the project first; its trained modules are then kept with the project.")
             return False
         if self.job is not None and self.job.isRunning():

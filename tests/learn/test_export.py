@@ -382,11 +382,17 @@ def test_the_docs_code_runs(all_tasks_file, task1_file, tmp_path, monkeypatch, c
     shutil.copy(task1_file("digits-progressive", "onnx")[1], "digits.onnx")
     shutil.copy(task1_file("digits-progressive", "pt2")[1], "digits.pt2")
     export(t.project, "digits.safetensors")
+    export(t.project, "digits_model.py", task=0)
+    monkeypatch.syspath_prepend(str(tmp_path))  # `from digits_model import load`, as from its folder
+    monkeypatch.delitem(sys.modules, "digits_model", raising=False)
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert len(blocks) == 5
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), {})
-    assert capsys.readouterr().out.count("\n") >= 6
+    assert len(blocks) == 6
+    try:
+        for block in blocks:
+            exec(compile(block, str(DOC), "exec"), {})
+    finally:
+        sys.modules.pop("digits_model", None)
+    assert capsys.readouterr().out.count("\n") >= 7
 
 
 def test_public_names():

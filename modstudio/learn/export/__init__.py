@@ -1,28 +1,29 @@
 """``ms.export`` and ``ms.load_model``: trained models as standard files, usable without the studio.
 
 This module only decides *what* to export (which run, which tasks, which format) and says why
-when it cannot; ``models`` makes the module to trace, ``formats`` and
-``bundle`` write the files. Tasks and runs are 0-based indexes everywhere (API, CLI,
-the model's ``task`` input, metadata), as ``project.tasks[k]`` and ``project.runs[k]`` are.
+when it cannot; ``models`` makes the module to trace, ``formats`` and ``bundle`` write the files,
+``pycode`` writes the network as PyTorch source. Tasks and runs are 0-based indexes everywhere
+(API, CLI, the model's ``task`` input, metadata), as ``project.tasks[k]`` and ``project.runs[k]`` are.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modstudio.learn.export.bundle import load_model, write_safetensors
-from modstudio.learn.export.formats import WRITERS, ExportError
+from modstudio.learn.export.formats import DEFAULT_OPSET, WRITERS, ExportError, check_opset
 from modstudio.learn.export.meta import describe
 from modstudio.learn.export.models import AllTasksModel, TaskModel, io_names
 from modstudio.learn.export.output import check_outputs, output_paths, write_file
 
 __all__ = ["FORMATS", "ExportError", "Exported", "export", "load_model"]
 
-FORMATS = {"onnx": ".onnx", "torchscript": ".pt", "pt2": ".pt2", "safetensors": ".safetensors"}
+FORMATS = {"onnx": ".onnx", "torchscript": ".pt", "pt2": ".pt2", "safetensors": ".safetensors", "python": ".py"}
 _SUFFIXES = {".onnx": "onnx", ".pt": "torchscript", ".ts": "torchscript", ".torchscript": "torchscript",
-             ".pt2": "pt2", ".safetensors": "safetensors"}
+             ".pt2": "pt2", ".safetensors": "safetensors", ".py": "python"}
 
 
 @dataclass
@@ -38,21 +39,28 @@ class Exported:
 
 def export(project, path, format: str | None = None, task: int | str | None = None,
            all_tasks: bool = False, run: int | str | None = None, *, force: bool = False,
-           project_file: str | os.PathLike | None = None) -> Exported:
+           project_file: str | os.PathLike | None = None, opset: int | None = None) -> Exported:
     """Write ``run``'s trained model (default: the last run with weights) to ``path``.
 
-    ``format`` defaults from the suffix (.onnx, .pt/.ts TorchScript, .pt2, .safetensors).
-    Traced formats hold one task (``task``: index or name) or, with ``all_tasks``, every trained
-    task behind a task-index input; safetensors always holds the whole run.
+    ``format`` defaults from the suffix (.onnx, .pt/.ts TorchScript, .pt2, .safetensors, .py).
+    Traced formats and Python code hold one task (``task``: index or name) or, with ``all_tasks``,
+    every trained task behind a task-index input; safetensors always holds the whole run. A
+    ``python`` export writes PyTorch source (``NAME.py``) and its weights beside it
+    (``NAME.safetensors``). ``opset``: the ONNX opset (default 18), ONNX exports only.
 
-    An existing file is replaced only with ``force`` (a safetensors export's ``NAME.json`` only if
-    it is an earlier export's description); a project (``.modstudio``, any zip with a project.json,
-    or ``project_file``, the file the project came from, under any name) never is. Files are
+    An existing file is replaced only with ``force`` (a safetensors export's ``NAME.json``, or a
+    Python export's ``NAME.safetensors``, only if it is an earlier export's); a project
+    (``.modstudio``, any zip with a project.json, or ``project_file``, the file the project came
+    from, under any name) never is. Files are
     written atomically. Every problem, bad arguments included, is an ExportError saying what.
     """
-    _check_arguments(project, path, format, task, all_tasks, run, force, project_file)
+    _check_arguments(project, path, format, task, all_tasks, run, force, project_file, opset)
     path = Path(path)
     fmt = _format(path, format)
+    if opset is not None and fmt != "onnx":
+        raise ExportError(f"opset applies to ONNX exports only, not to {fmt}")
+    if fmt == "onnx":
+        opset = check_opset(DEFAULT_OPSET if opset is None else opset)
     outputs = output_paths(path, fmt)
     chosen = _run(project, run)
     trained = len(chosen.paths)
@@ -83,16 +91,21 @@ def export(project, path, format: str | None = None, task: int | str | None = No
             f"run {chosen.id[:8]} trained {trained} tasks: choose one (task=K, CLI --task K, 0–{trained - 1}) "
             "or export them all (all_tasks=True, CLI --all-tasks)"
         )
-    if all_tasks and not shared and trained > 1:
-        model, tasks = AllTasksModel(net, trained), list(range(trained))
+    several = all_tasks and not shared and trained > 1
+    if several:
+        tasks = list(range(trained))
     else:
         # One task; a shared head gives the same answer for every task, so it is one model.
         index = trained - 1 if index is None else index
-        model, tasks = TaskModel(net, index), (list(range(trained)) if all_tasks else [index])
+        tasks = list(range(trained)) if all_tasks else [index]
+    if fmt == "python":
+        return _write_python(net, index, tasks, several, project, chosen, path, outputs[1], shared)
+    model = AllTasksModel(net, trained) if several else TaskModel(net, index)
     inputs, outputs = io_names(model)
     meta = describe(project, chosen, tasks, shared_head=shared, inputs=inputs, outputs=outputs)
+    options = {"opset": opset} if fmt == "onnx" else {}
     try:
-        content = WRITERS[fmt](model.eval(), project.tasks[0].sample_shape, meta)
+        content = WRITERS[fmt](model.eval(), project.tasks[0].sample_shape, meta, **options)
     except ExportError:
         raise
     except Exception as exc:  # the exporter's own failure (an operator it cannot trace, …), said in one line
@@ -102,7 +115,33 @@ def export(project, path, format: str | None = None, task: int | str | None = No
     return Exported(fmt, [path], chosen.id, tasks, meta)
 
 
-def _check_arguments(project, path, format, task, all_tasks, run, force, project_file) -> None:
+def _write_python(net, index, tasks, all_tasks, project, run, path: Path, weights_path: Path, shared) -> Exported:
+    """The network as PyTorch source plus its weights (safetensors, the metadata in the header), the
+    code checked against the studio before either is written; the weights land first."""
+    from safetensors.torch import save
+
+    from modstudio.learn.export.meta import META_KEY
+    from modstudio.learn.export.pycode import PythonExportError, check_python, write_python
+
+    inputs = ["x", "task"] if all_tasks else ["x"]
+    meta = describe(project, run, tasks, shared_head=shared, inputs=inputs, outputs=["logits"])
+    path_tasks = tasks if all_tasks else [index]
+    try:
+        code = write_python(net, path_tasks, all_tasks=all_tasks, meta=meta, weights_name=weights_path.name)
+        check_python(code, net, path_tasks, all_tasks=all_tasks, input_shape=project.tasks[0].sample_shape,
+                     filename=str(path))
+        weights = save(code.state, metadata={META_KEY: json.dumps(meta)})
+    except PythonExportError as exc:
+        raise ExportError(f"cannot export run {run.id[:8]} as Python code: {exc}") from None
+    except Exception as exc:  # torch or safetensors on an unusual network, said in one line
+        raise ExportError(f"the python exporter could not export run {run.id[:8]}: {type(exc).__name__}: "
+                          f"{_first_line(exc)}") from exc
+    content = code.source.encode("utf-8")
+    write_file(path, content, then=lambda: write_file(weights_path, weights))
+    return Exported("python", [path, weights_path], run.id, tasks, meta)
+
+
+def _check_arguments(project, path, format, task, all_tasks, run, force, project_file, opset=None) -> None:
     """Every argument's type, before anything is read or written: ExportError naming the argument."""
     from modstudio.project import Project
 
@@ -124,6 +163,8 @@ def _check_arguments(project, path, format, task, all_tasks, run, force, project
     for name, value in (("all_tasks", all_tasks), ("force", force)):
         if not isinstance(value, bool):
             raise ExportError(f"{name}: expected True or False, got {value!r}")
+    if opset is not None and (isinstance(opset, bool) or not isinstance(opset, int)):
+        raise ExportError(f"opset: expected a whole number (an ONNX opset version), got {type(opset).__name__}")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -140,8 +181,8 @@ def _format(path: Path, format: str | None) -> str:
         return _SUFFIXES[path.suffix.lower()]
     except KeyError:
         raise ExportError(
-            f"cannot tell the format from {path.name!r}: name it .onnx, .pt (TorchScript), .pt2 or "
-            ".safetensors, or give the format"
+            f"cannot tell the format from {path.name!r}: name it .onnx, .pt (TorchScript), .pt2, "
+            ".safetensors or .py (Python code), or give the format"
         ) from None
 
 

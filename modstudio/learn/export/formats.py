@@ -13,6 +13,7 @@ import importlib
 import io
 import json
 import logging
+import re
 import warnings
 
 import numpy as np
@@ -24,6 +25,8 @@ from modstudio.learn.export.meta import META_FILE, META_KEY
 from modstudio.learn.export.models import example_inputs, io_names
 
 PARITY_TOLERANCE = 1e-4  # a file that disagrees more than this with the studio is not written silently
+DEFAULT_OPSET = 18  # the opset torch's exporter writes natively: no conversion
+_CONVERTER_LOGGER = "onnxscript.version_converter"
 
 
 class ExportError(ValueError):
@@ -59,20 +62,93 @@ def _quiet_exporter():
         logger.setLevel(level)
 
 
+def opset_range() -> tuple[int, int]:
+    """The ONNX opsets the installed onnx knows (its version converter's range)."""
+    onnx, _ = require("onnx", "onnxscript", extra="onnx", purpose="ONNX export")
+    return 1, int(onnx.defs.onnx_opset_version())
+
+
+def check_opset(opset: int) -> int:
+    """``opset`` if the installed onnx supports it, else an ExportError naming the range it does."""
+    low, high = opset_range()
+    if not low <= opset <= high:
+        import onnx
+
+        raise ExportError(f"ONNX opset {opset} is not one the installed onnx {onnx.__version__} supports: choose "
+                          f"{low}–{high} (default {DEFAULT_OPSET})")
+    return opset
+
+
+class _Captured(logging.Handler):
+    """What the ONNX version converter says when it cannot convert (it logs and keeps the model as it was)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:  # the reason; the rest is its narration
+            self.messages.append(_last_line(record.exc_info[1]))
+
+
+@contextlib.contextmanager
+def _converter_messages():
+    logger = logging.getLogger(_CONVERTER_LOGGER)
+    handler, propagate = _Captured(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _last_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    return re.sub(r"^\S*\.h:\d+: \w+: Assertion `[^`]*` failed: ", "", text)  # onnx's C++ file:line prefix
+
+
+def _opset_problem(asked: int, written: int, messages: list[str]) -> str:
+    """Why the file is not at the opset asked for, in one line."""
+    reason = messages[-1] if messages else ""
+    missing = re.search(r"No Adapter From Version \$(\d+) for (\w+)", reason)
+    if asked < written:
+        if missing:
+            need = int(missing[1])
+            return (f"this model needs ONNX opset {need} or newer, not {asked}: its {missing[2]} operator cannot be "
+                    f"converted below opset {need} (opset={need} or more, CLI --opset {need}; the default is "
+                    f"{DEFAULT_OPSET})")
+        return (f"this model needs a newer ONNX opset than {asked}: the installed onnx could not convert it below "
+                f"opset {written}{f' ({reason})' if reason else ''}")
+    return (f"the installed onnx could not convert this model to opset {asked}{f' ({reason})' if reason else ''}; "
+            f"opset {DEFAULT_OPSET} needs no conversion")
+
+
 def _dynamic_batch(example: tuple[torch.Tensor, ...]) -> tuple[dict[int, Dim], ...]:
     return tuple({0: Dim.DYNAMIC} for _ in example)  # the exporter finds x and task share it
 
 
-def write_onnx(model: nn.Module, input_shape, meta: dict) -> bytes:
+def write_onnx(model: nn.Module, input_shape, meta: dict, opset: int = DEFAULT_OPSET) -> bytes:
     onnx, _ = require("onnx", "onnxscript", extra="onnx", purpose="ONNX export")
+    opset = check_opset(opset)
     example = example_inputs(model, input_shape)
     inputs, outputs = io_names(model)
-    with _quiet_exporter():
-        program = torch.onnx.export(
-            model, example, dynamo=True, input_names=inputs, output_names=outputs,
-            dynamic_shapes=_dynamic_batch(example), verbose=False,
-        )
+    try:
+        with _quiet_exporter(), _converter_messages() as messages:
+            program = torch.onnx.export(
+                model, example, dynamo=True, input_names=inputs, output_names=outputs,
+                dynamic_shapes=_dynamic_batch(example), verbose=False, opset_version=opset,
+            )
+    except Exception as exc:  # the exporter's own failure, at this opset
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or ["(no message)"]
+        raise ExportError(f"the ONNX exporter could not write this model at opset {opset}: {type(exc).__name__}: "
+                          f"{lines[0]}") from exc
     proto = program.model_proto
+    written = next((entry.version for entry in proto.opset_import if entry.domain in ("", "ai.onnx")), None)
+    if written != opset:  # the converter logs its failure and leaves the model at the exporter's opset
+        raise ExportError(_opset_problem(opset, written if written is not None else DEFAULT_OPSET, messages))
     proto.producer_name = "modstudio"
     proto.doc_string = f"{meta['project']}: run {meta['run_id']} ({meta['strategy']}), tasks {meta['exported_tasks']}"
     entries = {META_KEY: json.dumps(meta), "class_names": json.dumps(_class_names(meta)),
@@ -82,18 +158,22 @@ def write_onnx(model: nn.Module, input_shape, meta: dict) -> bytes:
         prop.key, prop.value = key, value
     onnx.checker.check_model(proto, full_check=True)
     content = proto.SerializeToString()
-    check_onnx_runtime(model, input_shape, content)
+    check_onnx_runtime(model, input_shape, content, opset)
     return content
 
 
-def check_onnx_runtime(model: nn.Module, input_shape, content: bytes) -> None:
+def check_onnx_runtime(model: nn.Module, input_shape, content: bytes, opset: int = DEFAULT_OPSET) -> None:
     """Run the file's bytes in onnxruntime (when installed) on another batch size than traced."""
     try:
         import onnxruntime
     except ImportError:
         return
     example = example_inputs(model, input_shape, batch=3)
-    session = onnxruntime.InferenceSession(content, providers=["CPUExecutionProvider"])
+    try:
+        session = onnxruntime.InferenceSession(content, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # an opset newer than this onnxruntime knows, an operator it lacks
+        raise ExportError(f"onnxruntime {onnxruntime.__version__} cannot run the opset {opset} file, so it was not "
+                          f"written: {_last_line(exc)}") from None
     names = [i.name for i in session.get_inputs()]
     got = session.run(None, {name: t.numpy() for name, t in zip(names, example)})
     with torch.no_grad():

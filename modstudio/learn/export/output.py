@@ -2,8 +2,9 @@
 
 An export never replaces a project (the one it came from, under any name or link, nor any other
 ``.modstudio`` archive), never a folder or a device, and an existing file only when asked
-(``force``); even then the description a safetensors export writes beside itself (``NAME.json``)
-only replaces an earlier ModStudio description, never a file of the user's that happens to have
+(``force``); even then the file an export writes beside the one named (a safetensors export's
+description ``NAME.json``, a Python export's weights ``NAME.safetensors``) only replaces an
+earlier ModStudio export's file of that kind, never a file of the user's that happens to have
 that name. Every file is written to a temporary file beside the target and renamed over it
 (``project.atomic.atomic_write``, as the project save does), so a full disk or a crash leaves the
 previous file whole, and every failure to write is an :class:`ExportError` that says why.
@@ -24,7 +25,9 @@ from modstudio.project.atomic import atomic_write
 
 PROJECT_SUFFIXES = (".modstudio", ".modstudio~")
 SIDECAR_SUFFIX = ".json"
+WEIGHTS_SUFFIX = ".safetensors"
 SIDECAR_PROBE_BYTES = 64 * 1024 * 1024  # a description bigger than this is not one we wrote
+HEADER_PROBE_BYTES = 100 * 1024 * 1024  # safetensors' own limit on a header
 
 
 def sidecar_path(path: Path) -> Path:
@@ -34,6 +37,14 @@ def sidecar_path(path: Path) -> Path:
 
 def output_paths(path: Path, fmt: str) -> list[Path]:
     """Every file an export of ``fmt`` to ``path`` writes, the named one first."""
+    if fmt == "python":
+        weights = path.with_suffix(WEIGHTS_SUFFIX)
+        if weights == path:
+            raise ExportError(
+                f"a Python export writes its weights to NAME.safetensors beside the code: name the file "
+                f"{path.with_suffix('.py').name}, not {path.name}"
+            )
+        return [path, weights]
     if fmt != "safetensors":
         return [path]
     sidecar = sidecar_path(path)
@@ -52,13 +63,14 @@ def check_outputs(paths: list[Path], *, force: bool, project_file: str | os.Path
 
 
 def _check_output(path: Path, *, force: bool, project_file, implied: bool) -> None:
-    what = f"{path} (where the export's description goes)" if implied else str(path)
+    role = "weights go" if path.suffix == WEIGHTS_SUFFIX else "description goes"
+    what = f"{path} (where the export's {role})" if implied else str(path)
     if project_file is not None and same_file(path, project_file):
         raise ExportError(f"{what} is the project {project_file} itself: an export never replaces its project; "
                           "choose another file name")
     if path.name.lower().endswith(PROJECT_SUFFIXES):
         raise ExportError(f"{what} is named as a ModStudio project (.modstudio): choose another file name "
-                          "(.onnx, .pt, .pt2 or .safetensors)")
+                          "(.onnx, .pt, .pt2, .safetensors or .py)")
     try:
         info = os.stat(path)  # follows links: what a write would replace the link's view of
     except FileNotFoundError:
@@ -81,7 +93,11 @@ def _check_output(path: Path, *, force: bool, project_file, implied: bool) -> No
                           "file name")
     if not force:
         raise ExportError(f"{what} exists: use --force (force=True) to replace it")
-    if implied and not is_export_description(path):
+    if implied and path.suffix == WEIGHTS_SUFFIX:
+        if not is_export_weights(path):
+            raise ExportError(f"{what} exists and is not a ModStudio export's weights, so it is not replaced even "
+                              "with --force: move it, or export under another name")
+    elif implied and not is_export_description(path):
         raise ExportError(f"{what} exists and is not a ModStudio export description, so it is not replaced even "
                           "with --force: move it, or export under another name")
     _check_folder(path, what)
@@ -122,6 +138,24 @@ def is_export_description(path: Path) -> bool:
     except (OSError, ValueError, RecursionError):
         return False
     return isinstance(doc, dict) and {"metadata", "network"} <= set(doc)
+
+
+def is_export_weights(path: Path) -> bool:
+    """A safetensors file whose header carries ModStudio's export metadata (any export that wrote one)."""
+    import struct
+
+    from modstudio.learn.export.meta import META_KEY
+
+    try:
+        with open(path, "rb") as f:
+            (size,) = struct.unpack("<Q", f.read(8))
+            if size > HEADER_PROBE_BYTES:
+                return False
+            header = json.loads(f.read(size))
+    except (OSError, ValueError, struct.error, RecursionError):
+        return False
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    return isinstance(metadata, dict) and META_KEY in metadata
 
 
 def write_file(path: Path, content: bytes, *, then: Callable[[], None] | None = None) -> Path:
