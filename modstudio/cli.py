@@ -68,18 +68,29 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", metavar="OUT", help="write the trained project here (default: in place)")
     train.add_argument("--json", action="store_true", help="print the run's metrics as one JSON object")
     train.add_argument("--no-weights", action="store_true", help="do not keep the trained weights in the project")
+    train.add_argument("--tensorboard", metavar="DIR", help="also write the run's history to TensorBoard files in "
+                       f"a sub-folder of DIR, once it is saved (needs pip install {TENSORBOARD_EXTRA})")
 
     info = sub.add_parser("info", help="describe a project: graph, tasks, runs")
     info.add_argument("project", metavar="PROJECT")
     info.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     info.add_argument("--json", action="store_true")
 
-    export = sub.add_parser("export", help="write a trained model to ONNX, TorchScript, .pt2 or safetensors")
+    runs = sub.add_parser("runs", help="list a project's runs, or write them to TensorBoard files")
+    runs.add_argument("project", metavar="PROJECT")
+    runs.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
+    runs.add_argument("--tensorboard", metavar="DIR", help="write every run's history to TensorBoard files, one "
+                      f"sub-folder of DIR per run, named INDEX-STRATEGY-ID (needs pip install {TENSORBOARD_EXTRA})")
+
+    export = sub.add_parser("export", help="write a trained model to ONNX, TorchScript, .pt2, safetensors or "
+                            "PyTorch code")
     export.add_argument("project", metavar="PROJECT")
     export.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     export.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="the file to write; its suffix names the format (.onnx, .pt, .pt2, .safetensors)")
-    export.add_argument("--format", choices=("onnx", "torchscript", "pt2", "safetensors"))
+                        help="the file to write; its suffix names the format (.onnx, .pt, .pt2, .safetensors, "
+                        ".py: PyTorch code, its weights in NAME.safetensors beside it)")
+    export.add_argument("--format", choices=("onnx", "torchscript", "pt2", "safetensors", "python"))
+    export.add_argument("--opset", type=int, metavar="N", help="the ONNX opset to write (default 18); ONNX only")
     which = export.add_mutually_exclusive_group()
     which.add_argument("--task", metavar="K", help="the task to export: its index (0-based) or name")
     which.add_argument("--all-tasks", action="store_true", help="every trained task, the task index as an input")
@@ -226,6 +237,8 @@ def _train_and_save(args, project, overrides, session) -> int:
     from modstudio.progress import ProgressPrinter
 
     main_rank = session is None or session.is_main  # only rank 0 prints and writes the project
+    if args.tensorboard:  # a missing package or a file in the way is said now, not after the run
+        _tensorboard(lambda tracking: tracking.check_target(args.tensorboard))
     printer = ProgressPrinter(sys.stderr) if main_rank else None
     handle = {}
 
@@ -263,6 +276,10 @@ def _train_and_save(args, project, overrides, session) -> int:
     out = Path(args.output or args.project)
     printer.close()
     _save_trained(project, run, out)
+    if args.tensorboard:
+        index = next((i for i, r in enumerate(project.runs) if r is run), len(project.runs) - 1)
+        folder = _tensorboard(lambda tracking: tracking.write_run(run, args.tensorboard, index))
+        print(f"wrote the run's TensorBoard files to {folder}", file=sys.stderr)
     if args.json:
         print(json.dumps(run_json(run)))
     else:
@@ -331,13 +348,46 @@ def cmd_info(args) -> int:
     return 0
 
 
+TENSORBOARD_EXTRA = '"modstudio[tracking]"'  # the optional extra that brings the tensorboard package
+
+
+def _tensorboard(write):
+    """``write(modstudio.tracking)``; its TrackingError (no tensorboard package, a folder that cannot
+    be written) as a one-line CommandError."""
+    from modstudio import tracking
+
+    try:
+        return write(tracking)
+    except tracking.TrackingError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_runs(args) -> int:
+    project = _load(args.project, args.allow_external_data)
+    runs = list(project.runs)
+    if args.tensorboard:
+        folders = _tensorboard(lambda tracking: tracking.write_runs(runs, args.tensorboard))
+        for folder in folders:
+            print(f"wrote {folder}")
+        print(f"{len(folders)} run(s) written; view them with: tensorboard --logdir {args.tensorboard}"
+              if folders else f"{args.project} has no runs: nothing written")
+        return 0
+    print(f"{project.name}: {len(runs)} run(s)")
+    for index, r in enumerate(runs):
+        m = r.metrics.figures()
+        figures = "  ".join(f"{k} {m[k]:+.3f}" for k in ("acc", "bwt", "forgetting") if m.get(k) is not None)
+        print(f"  {index:3}  {r.id[:8]}  {r.started}  {r.strategy:12} {r.settings.get('scenario') or '':6} "
+              f"{r.status:9} {figures}")
+    return 0
+
+
 def cmd_export(args) -> int:
     from modstudio.learn.export import ExportError, export
 
     project = _load(args.project, args.allow_external_data)
     try:
         done = export(project, args.output, format=args.format, task=args.task, all_tasks=args.all_tasks,
-                      run=args.run, force=args.force, project_file=args.project)
+                      run=args.run, force=args.force, project_file=args.project, opset=args.opset)
     except ExportError as exc:
         raise CommandError(str(exc)) from None
     tasks = "all tasks" if len(done.tasks) > 1 else f"task {done.tasks[0]}"
@@ -354,7 +404,7 @@ def cmd_bench(args) -> int:
 
 
 COMMANDS = {"examples": cmd_examples, "new": cmd_new, "train": cmd_train, "info": cmd_info, "bench": cmd_bench,
-            "export": cmd_export}
+            "export": cmd_export, "runs": cmd_runs}
 
 
 def main(argv: list[str] | None = None) -> int:
