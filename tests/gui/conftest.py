@@ -76,3 +76,17 @@ def make_window(qtbot, script):
 @pytest.fixture
 def window(make_window):
     return make_window()
+
+
+@pytest.fixture
+def trained_window(qtbot):
+    """A window over a split-digits project of 2 tasks with one expansion run (1 epoch)."""
+    import modstudio as ms
+    from modstudio.gui.main_window import MainWindow
+
+    project = ms.examples.build_example("split-digits")
+    project.tasks[:] = project.tasks[:2]
+    ms.train(project, strategy="expansion", epochs=1)
+    window = MainWindow(project)
+    qtbot.addWidget(window)
+    return window

@@ -1,20 +1,9 @@
 """File → Export from the window: exports in the background and reports what it wrote."""
 
-import pytest
 
 import modstudio as ms
 from modstudio.gui import dialogs
 from modstudio.gui.main_window import MainWindow
-
-
-@pytest.fixture
-def trained_window(qtbot):
-    project = ms.examples.build_example("split-digits")
-    project.tasks[:] = project.tasks[:2]
-    ms.train(project, strategy="expansion", epochs=1)
-    window = MainWindow(project)
-    qtbot.addWidget(window)
-    return window
 
 
 def test_export_writes_the_file_and_reports(trained_window, tmp_path, monkeypatch, qtbot):

@@ -1,21 +1,8 @@
 """File → Export offers Python code: the .py file and its weights beside it, both reported."""
 
-import pytest
 
-import modstudio as ms
 from modstudio.gui import dialogs
 from modstudio.gui.exporting import EXPORT_FILTERS
-from modstudio.gui.main_window import MainWindow
-
-
-@pytest.fixture
-def trained_window(qtbot):
-    project = ms.examples.build_example("split-digits")
-    project.tasks[:] = project.tasks[:2]
-    ms.train(project, strategy="expansion", epochs=1)
-    window = MainWindow(project)
-    qtbot.addWidget(window)
-    return window
 
 
 def test_the_dialog_offers_python_code():
