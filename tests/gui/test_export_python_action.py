@@ -1,6 +1,5 @@
 """File → Export offers Python code: the .py file and its weights beside it, both reported."""
 
-
 from modstudio.gui import dialogs
 from modstudio.gui.exporting import EXPORT_FILTERS
 
