@@ -41,9 +41,7 @@ class EventedList(MutableSequence):
         self._added, self._removed, self._replaced = added, removed, replaced
 
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self._items[index]
-        return self._items[index]
+        return self._items[index]  # a slice gives a plain list
 
     def __setitem__(self, index, value) -> None:
         if isinstance(index, slice):

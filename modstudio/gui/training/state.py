@@ -70,7 +70,7 @@ class LiveRun:
         n = len(run.acc_matrix[0]) if run.acc_matrix else len(task_names)
         names = list(task_names[:n]) + [f"Task {i + 1}" for i in range(len(task_names), n)]
         state = cls.for_tasks(names, run.strategy)
-        state.run_id, state.status, state.message = run.id, run.status, run.message
+        state.run_id = run.id  # status, message and metrics: ``finished`` below
         if run.acc_matrix:
             state.before_training(list(run.acc_matrix[0]))
         by_task: dict[int, list[dict]] = {}
