@@ -69,18 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print the run's metrics as one JSON object")
     train.add_argument("--no-weights", action="store_true", help="do not keep the trained weights in the project")
     train.add_argument("--tensorboard", metavar="DIR", help="also write the run's history to TensorBoard files in "
-                       f"a sub-folder of DIR, once it is saved (needs pip install {TENSORBOARD_EXTRA})")
+                       f"a sub-folder of DIR, once it is saved (needs pip install {TRACKING_EXTRA})")
+    train.add_argument("--mlflow", metavar="URI", help="also log the run to MLflow, once it is saved: a folder "
+                       "(MLflow's file store) or a tracking URI; the experiment is named after the project "
+                       f"(needs pip install {TRACKING_EXTRA})")
 
     info = sub.add_parser("info", help="describe a project: graph, tasks, runs")
     info.add_argument("project", metavar="PROJECT")
     info.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     info.add_argument("--json", action="store_true")
 
-    runs = sub.add_parser("runs", help="list a project's runs, or write them to TensorBoard files")
+    runs = sub.add_parser("runs", help="list a project's runs, or write them to TensorBoard or MLflow")
     runs.add_argument("project", metavar="PROJECT")
     runs.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     runs.add_argument("--tensorboard", metavar="DIR", help="write every run's history to TensorBoard files, one "
-                      f"sub-folder of DIR per run, named INDEX-STRATEGY-ID (needs pip install {TENSORBOARD_EXTRA})")
+                      f"sub-folder of DIR per run, named INDEX-STRATEGY-ID (needs pip install {TRACKING_EXTRA})")
+    runs.add_argument("--mlflow", metavar="URI", help="log every run to MLflow, one MLflow run each, named "
+                      "INDEX-STRATEGY-ID, in the experiment named after the project: URI is a folder (MLflow's file "
+                      f"store) or a tracking URI; a run logged before is replaced (needs pip install {TRACKING_EXTRA})")
 
     export = sub.add_parser("export", help="write a trained model to ONNX, TorchScript, .pt2, safetensors or "
                             "PyTorch code")
@@ -199,8 +205,22 @@ def run_json(run) -> dict:
         "status": run.status, "message": run.message, "acc_matrix": run.acc_matrix,
         "params_per_task": run.params_per_task, **m.figures(), "task_inference": m.task_inference,
         "seconds_per_task": m.seconds_per_task, "task_parameters": m.task_parameters,
-        "total_parameters": m.total_parameters,
+        "total_parameters": m.total_parameters, **memory_figures(run),
     }
+
+
+def memory_figures(run) -> dict:
+    """The exemplar memory a run kept, in samples and bytes (None for strategies without one)."""
+    memory = run.memory
+    return {"memory_samples": memory["samples"] if memory else None,
+            "memory_bytes": memory["bytes"] if memory else None}
+
+
+def _bytes_text(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
 
 
 def cmd_train(args) -> int:
@@ -237,8 +257,7 @@ def _train_and_save(args, project, overrides, session) -> int:
     from modstudio.progress import ProgressPrinter
 
     main_rank = session is None or session.is_main  # only rank 0 prints and writes the project
-    if args.tensorboard:  # a missing package or a file in the way is said now, not after the run
-        _tensorboard(lambda tracking: tracking.check_target(args.tensorboard))
+    _check_trackers(args)  # a missing package or a file in the way is said now, not after the run
     printer = ProgressPrinter(sys.stderr) if main_rank else None
     handle = {}
 
@@ -276,10 +295,15 @@ def _train_and_save(args, project, overrides, session) -> int:
     out = Path(args.output or args.project)
     printer.close()
     _save_trained(project, run, out)
-    if args.tensorboard:
+    if args.tensorboard or args.mlflow:
         index = next((i for i, r in enumerate(project.runs) if r is run), len(project.runs) - 1)
-        folder = _tensorboard(lambda tracking: tracking.write_run(run, args.tensorboard, index))
+    if args.tensorboard:
+        folder = _tracking("tensorboard", lambda tb: tb.write_run(run, args.tensorboard, index))
         print(f"wrote the run's TensorBoard files to {folder}", file=sys.stderr)
+    if args.mlflow:
+        logged = _tracking("mlflow", lambda ml: ml.write_run(run, args.mlflow, project.name, index))
+        print(f"logged the run to MLflow as {logged.name} (run {logged.run_id}, experiment “{logged.experiment}”)",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(run_json(run)))
     else:
@@ -325,7 +349,7 @@ def project_summary(project) -> dict:
         "settings": project.settings.to_dict(),
         "runs": [{"id": r.id, "strategy": r.strategy, "status": r.status, "started": r.started,
                   "scenario": r.settings.get("scenario"),
-                  **r.metrics.figures()} for r in project.runs],
+                  **r.metrics.figures(), **memory_figures(r)} for r in project.runs],
     }
 
 
@@ -344,34 +368,65 @@ def cmd_info(args) -> int:
     print(f"  runs: {len(summary['runs'])}")
     for r in summary["runs"]:
         figures = "  ".join(f"{k} {r[k]:+.3f}" for k in ("acc", "bwt", "forgetting") if r.get(k) is not None)
+        if r["memory_samples"] is not None:
+            figures += f"  memory {r['memory_samples']:,} samples ({_bytes_text(r['memory_bytes'])})"
         print(f"    {r['started']}  {r['strategy']:12} {r['scenario'] or '':6} {r['status']:9} {figures}")
     return 0
 
 
-TENSORBOARD_EXTRA = '"modstudio[tracking]"'  # the optional extra that brings the tensorboard package
+TRACKING_EXTRA = '"modstudio[tracking]"'  # the optional extra that brings the tensorboard and mlflow packages
 
 
-def _tensorboard(write):
-    """``write(modstudio.tracking)``; its TrackingError (no tensorboard package, a folder that cannot
-    be written) as a one-line CommandError."""
-    from modstudio import tracking
+def _tracking(writer: str, call):
+    """``call(modstudio.tracking.<writer>)`` (writer: "tensorboard" or "mlflow"); its TrackingError (the
+    package missing, a target that cannot be written) as a one-line CommandError."""
+    import importlib
 
+    from modstudio.tracking import TrackingError
+
+    module = importlib.import_module(f"modstudio.tracking.{writer}")
     try:
-        return write(tracking)
-    except tracking.TrackingError as exc:
+        return call(module)
+    except TrackingError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _check_trackers(args):
+    """Every ``--tensorboard``/``--mlflow`` target checked before anything is trained or written; the
+    MLflow tracking URI (or None)."""
+    if args.tensorboard:
+        _tracking("tensorboard", lambda tb: tb.check_target(args.tensorboard))
+    return _tracking("mlflow", lambda ml: ml.check_target(args.mlflow)) if args.mlflow else None
+
+
+def _runs_to_trackers(args, project) -> int:
+    """``runs --tensorboard DIR`` and ``--mlflow URI``: every run of the project, to each."""
+    uri = _check_trackers(args)
+    runs = list(project.runs)
+    if not runs:
+        print(f"{args.project} has no runs: nothing written")
+        return 0
+    if args.tensorboard:
+        folders = _tracking("tensorboard", lambda tb: tb.write_runs(runs, args.tensorboard))
+        for folder in folders:
+            print(f"wrote {folder}")
+        print(f"{len(folders)} run(s) written; view them with: tensorboard --logdir {args.tensorboard}")
+    if args.mlflow:
+        logged = _tracking("mlflow", lambda ml: ml.write_runs(runs, uri, project.name))
+        for entry in logged:
+            print(f"logged {entry.name} (MLflow run {entry.run_id})")
+        from modstudio.tracking.mlflow import view_hint
+
+        print(f"{len(logged)} run(s) logged to MLflow experiment “{logged[0].experiment}” at {uri}; "
+              f"{view_hint(uri)}")
+    return 0
 
 
 def cmd_runs(args) -> int:
     project = _load(args.project, args.allow_external_data)
     runs = list(project.runs)
-    if args.tensorboard:
-        folders = _tensorboard(lambda tracking: tracking.write_runs(runs, args.tensorboard))
-        for folder in folders:
-            print(f"wrote {folder}")
-        print(f"{len(folders)} run(s) written; view them with: tensorboard --logdir {args.tensorboard}"
-              if folders else f"{args.project} has no runs: nothing written")
-        return 0
+    if args.tensorboard or args.mlflow:
+        return _runs_to_trackers(args, project)
     print(f"{project.name}: {len(runs)} run(s)")
     for index, r in enumerate(runs):
         m = r.metrics.figures()

@@ -72,7 +72,7 @@ class ProgressPrinter:
                 self._write(f"failed: {event.message}")
 
     def _progress(self, event: ev.Progress) -> None:
-        phase = " search" if event.phase == "search" else ""
+        phase = f" {event.phase}" if event.phase != "train" else ""
         text = (f"task {event.task + 1}/{self.n_tasks}  epoch {event.epoch + 1}/{event.epochs}{phase}  "
                 f"{event.samples_per_s:,.0f} samples/s  ETA {format_seconds(event.eta_s)}")
         if not self.tty:

@@ -1,5 +1,6 @@
-"""Smoke-test a built bundle: ``--version``, the headless commands (torch included), the training
-process the studio starts, and an offscreen start of the studio that quits once its window is shown.
+"""Smoke-test a built bundle: ``--version``, the headless commands (torch included: a one-epoch
+``train`` and an ONNX ``export``), the training process the studio starts (it lists the devices),
+and an offscreen start of the studio that quits once its window is shown.
 
     python packaging/smoke.py dist/ModStudio
 
@@ -36,6 +37,7 @@ def main(bundle: Path) -> int:
     for name in ("CONFIG", "DATA", "LOG", "CACHE"):
         env[f"MODSTUDIO_{name}_DIR"] = str(tmp / name.lower())
     project = tmp / "example.modstudio"
+    onnx_file = tmp / "model.onnx"
 
     steps = [
         ("--version", [str(exe), "--version"], f"modstudio {expected_version()}"),
@@ -43,6 +45,8 @@ def main(bundle: Path) -> int:
         ("new", [str(exe), "new", str(project), "--example", "split-digits"], "5 tasks"),
         ("train (torch)", [str(exe), "train", str(project), "--strategy", "finetune", "--epochs", "1",
                            "--device", "cpu", "--json"], '"status": "finished"'),
+        ("export onnx", [str(exe), "export", str(project), "-o", str(onnx_file), "--all-tasks"],
+         f"wrote {onnx_file}: onnx"),
         ("info", [str(exe), "info", str(project)], "runs: 1"),
         # the studio trains in this process of the bundle's own executable (modstudio.learn.host)
         ("training process", [str(exe), "--training-host"], '"devices": [', '{"devices": true}\n'),

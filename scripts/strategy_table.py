@@ -1,5 +1,5 @@
 """Produce the README's strategy table with the real command line: for every strategy, scenario
-and seed, `modstudio train EXAMPLE --json`, then mean ± std of acc, BWT, forgetting, parameters.
+and seed, `modstudio train EXAMPLE --json`, then mean ± std of acc, BWT, forgetting, parameters, memory.
 
     python scripts/strategy_table.py [--example split-digits] [--seeds 5] [--out table.md]
 """
@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-STRATEGIES = ["finetune", "ewc", "lwf", "replay", "joint", "progressive", "expansion"]
+STRATEGIES = ["finetune", "ewc", "lwf", "replay", "der_pp", "joint", "progressive", "expansion"]
 
 
 def train(project: Path, strategy: str, scenario: str, seed: int) -> dict:
@@ -29,6 +29,16 @@ def fmt(values: list[float], scale: float = 100.0, signed: bool = False) -> str:
     mean = statistics.mean(values) * scale
     std = statistics.stdev(values) * scale if len(values) > 1 else 0.0
     return f"{mean:+.1f} ± {std:.1f}" if signed else f"{mean:.1f} ± {std:.1f}"
+
+
+def memory(runs: list[dict]) -> str:
+    """The exemplar memory the runs kept: samples and KiB (the same budget makes a fair comparison)."""
+    kept = [r for r in runs if r.get("memory_samples") is not None]
+    if not kept:
+        return "–"
+    samples = statistics.mean(r["memory_samples"] for r in kept)
+    kib = statistics.mean(r["memory_bytes"] for r in kept) / 1024
+    return f"{samples:,.0f} ({kib:,.1f} KiB)"
 
 
 def main() -> int:
@@ -47,8 +57,9 @@ def main() -> int:
         for scenario in args.scenarios.split(","):
             extra = "task inference" if scenario == "class" else ""
             lines += [f"\n{args.example}, {scenario}-incremental, {args.seeds} seeds (mean ± std, accuracy in %)\n",
-                      f"| strategy | ACC | BWT | forgetting | parameters | seconds |{' ' + extra + ' |' if extra else ''}",
-                      "|---|---:|---:|---:|---:|---:|" + ("---:|" if extra else "")]
+                      f"| strategy | ACC | BWT | forgetting | parameters | memory | seconds |"
+                      f"{' ' + extra + ' |' if extra else ''}",
+                      "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "")]
             for strategy in args.strategies.split(","):
                 runs = [train(project, strategy, scenario, seed) for seed in range(args.seeds)]
                 bad = [r for r in runs if r["status"] != "finished"]
@@ -58,7 +69,7 @@ def main() -> int:
                 params = statistics.mean(r["total_parameters"] for r in runs)
                 seconds = statistics.mean(sum(r["seconds_per_task"]) for r in runs)
                 row = (f"| {strategy} | {fmt([r['acc'] for r in runs])} | {fmt([r['bwt'] for r in runs], signed=True)} "
-                       f"| {fmt([r['forgetting'] for r in runs])} | {params:,.0f} | {seconds:.1f} |")
+                       f"| {fmt([r['forgetting'] for r in runs])} | {params:,.0f} | {memory(runs)} | {seconds:.1f} |")
                 if extra:
                     inference = [statistics.mean(r["task_inference"]) for r in runs if r.get("task_inference")]
                     row += f" {fmt(inference)} |" if inference else " – |"

@@ -29,6 +29,22 @@ def ask_data_path(parent: QWidget, folder: bool = False) -> str | None:
     return path or None
 
 
+def ask_folder(parent: QWidget, title: str, start: str = "") -> str | None:
+    """A folder to write into (TensorBoard logs, an MLflow file store); the dialog can make a new one."""
+    return QFileDialog.getExistingDirectory(parent, title, start) or None
+
+
+def ask_tracking_target(parent: QWidget, question) -> str | None:
+    """Where runs go for an experiment tracker: a folder or a tracking URI (None: cancelled);
+    ``question``: a ``TargetQuestion`` (title, what it does, the suggestion)."""
+    from modstudio.gui.training.tracking_export import TargetDialog
+
+    dialog = TargetDialog(question, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.value() or None
+
+
 def show_error(parent: QWidget, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import torch
 
+from modstudio.learn.events import MemoryUpdated
+
 if TYPE_CHECKING:
     from modstudio.learn.network import ModularNetwork
     from modstudio.learn.trainer import TaskTensors, Trainer
@@ -78,12 +80,30 @@ class TaskContext:
         """Cross-entropy through each sample's own task head (or the shared head)."""
         return self._trainer.classification_loss(task, x, y, task_ids, overrides)
 
+    def union_labels(self, task: int, local: torch.Tensor) -> torch.Tensor:
+        """Task-local labels as indices into the union of every task's classes."""
+        return self._trainer.data[task].union_labels[local]
+
+    @property
+    def n_classes(self) -> int:
+        """Classes in the union of every task's (the width of a classifier over all of them)."""
+        return len(self._trainer.union_classes)
+
+    def optimize(self, task: int, params, tensors, loss_fn, epochs: int, phase: str, seed: int) -> None:
+        """Train ``params`` (a readout beside the path) on ``loss_fn(*batch)`` over ``tensors``."""
+        self._trainer.optimize(task, params, tensors, loss_fn, epochs, phase, seed)
+
     def fit(self, task: int, epochs: int, overrides=None, phase: str = "train") -> None:
         """Train ``task`` for ``epochs`` with the strategy's data and loss (``phase`` "search": a trial)."""
         self._trainer.fit(task, epochs, overrides=overrides, phase=phase)
 
-    def accuracy(self, task: int, split: str = "test", overrides=None) -> float:
-        return self._trainer.accuracy(task, split, overrides)
+    def accuracy(self, task: int, split: str = "test", overrides=None, local: bool = False) -> float:
+        """Accuracy on a split; ``local``: through the task's own head, as if the task were given."""
+        return self._trainer.accuracy(task, split, overrides, local)
 
     def emit(self, event) -> None:
         self._trainer.emit(event)
+
+    def emit_memory(self, task: int, memory) -> None:
+        """Tell the run what ``memory`` (an ExemplarMemory) holds after ``task``: the run keeps it."""
+        self._trainer.emit(MemoryUpdated(task, memory.record(), len(memory), memory.nbytes(self)))

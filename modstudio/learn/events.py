@@ -34,6 +34,7 @@ class RunStarted(Event):
     device: str
     settings: dict[str, Any] = field(default_factory=dict)
     started: str = ""  # ISO time, as the run record keeps it
+    test_sizes: list[int] = field(default_factory=list)  # samples in each task's test split
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,17 @@ class TaskEnded(Event):
     path: dict[str, int] = field(default_factory=dict)
     task_parameters: int = 0  # what this task's inference uses
     task_inference: list[float] | None = None  # class-incremental path runs: right-path rate per task so far
+
+
+@dataclass(frozen=True)
+class MemoryUpdated(Event):
+    """A strategy's exemplar memory after ``task``'s update (``modstudio.learn.memory``): its
+    items ([task, index into that task's training split]), and its size in samples and bytes."""
+
+    task: int
+    items: list[list[int]]
+    samples: int
+    nbytes: int
 
 
 @dataclass(frozen=True)

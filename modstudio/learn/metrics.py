@@ -9,6 +9,9 @@ layout (task indices 1..T as in the papers, stored 0-based for columns):
 - BWT  = 1/(T−1) · Σ_{i<T} (R[T][i] − R[i][i])                      (Lopez-Paz & Ranzato 2017)
 - FWT  = 1/(T−1) · Σ_{i>1} (R[i−1][i] − b_i), b_i = R[0][i]         (Lopez-Paz & Ranzato 2017)
 - forgetting = 1/(T−1) · Σ_{j<T} max_{l∈1..T−1} (R[l][j] − R[T][j]) (Chaudhry et al. 2018)
+- AIA  = 1/T · Σ_i A_i, A_i = Σ_{j≤i} n_j R[i][j] / Σ_{j≤i} n_j     (Rebuffi et al. 2017)
+  the average incremental accuracy: after each step, the accuracy on every class seen so far,
+  with n_j task j's test-set size (equal weights when the sizes are not known)
 
 A stopped run has fewer trained rows than columns; metrics are then computed over the tasks
 trained so far (T = number of trained rows), and undefined ones (T = 1 for BWT) are None.
@@ -31,6 +34,7 @@ class Summary:
     forgetting: float | None
     final_accuracies: list[float] = field(default_factory=list)
     acc_matrix: list[list[float]] = field(default_factory=list)
+    aia: float | None = None
 
     def to_dict(self) -> dict:
         """Summary figures for JSON (the matrix itself is stored beside them, as ``acc_matrix``)."""
@@ -40,6 +44,7 @@ class Summary:
             "bwt": self.bwt,
             "fwt": self.fwt,
             "forgetting": self.forgetting,
+            "aia": self.aia,
             "final_accuracies": list(self.final_accuracies),
         }
 
@@ -48,8 +53,9 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def summarize(matrix: Matrix) -> Summary:
-    """ACC, BWT, FWT and forgetting from an accuracy matrix with the before-training row."""
+def summarize(matrix: Matrix, test_sizes: Sequence[int] | None = None) -> Summary:
+    """ACC, BWT, FWT, forgetting and AIA from an accuracy matrix with the before-training row;
+    ``test_sizes`` (samples in each task's test split) weight AIA's accuracy over the classes seen."""
     if not matrix:
         raise ValueError("the accuracy matrix needs at least the row before training")
     R = [list(row) for row in matrix]
@@ -69,7 +75,9 @@ def summarize(matrix: Matrix) -> Summary:
     forgetting = (
         _mean([max(R[l][j] for l in range(1, T)) - final[j] for j in range(T - 1)]) if T > 1 else None
     )
-    return Summary(T, acc, bwt, fwt, forgetting, [final[i] for i in range(T)], R)
+    sizes = list(test_sizes) if test_sizes and len(test_sizes) == n_tasks else [1] * n_tasks
+    seen = [sum(sizes[j] * R[i][j] for j in range(i)) / max(sum(sizes[:i]), 1) for i in range(1, T + 1)]
+    return Summary(T, acc, bwt, fwt, forgetting, [final[i] for i in range(T)], R, aia=_mean(seen))
 
 
 class AccuracyMatrix:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from modstudio.learn.compiler import CompileError, build_node, execution_plan, module_key
+from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
 
 if TYPE_CHECKING:
     from modstudio.graph import Graph
@@ -90,6 +91,13 @@ class ModularNetwork(nn.Module):
         self.shared_head: nn.Module | None = None
         if shared_head_classes:
             self.shared_head = build_node(self.graph, report, self.head_id, classes=shared_head_classes)
+        head_step = self.plan[slot[self.head_id]]
+        self._feature_slot = slot[head_step.sources[0]]
+        self.feature_width = int(report.nodes[head_step.sources[0]].shape[0])  # what a head reads
+        # Class-incremental readouts (``modstudio.learn.readouts``): one classifier over every
+        # path's features, and a router that names a sample's task. None unless a strategy asks.
+        self.unified: FeatureClassifier | None = None
+        self.router: nn.Module | None = None
 
     # ------------------------------------------------------------------ bank
 
@@ -235,8 +243,85 @@ class ModularNetwork(nn.Module):
         return self.run(x, self.inference_modules(task, overrides))[self._slot[self.head_id]]
 
     def forward(self, x: torch.Tensor, task: int = 0) -> torch.Tensor:
-        """Logits of ``task``'s head (or of the shared head in class-incremental shared-path runs)."""
+        """Logits of ``task``'s head; in class-incremental runs with one classifier over every class
+        (a shared head, or the unified classifier over every path's features) that classifier's."""
+        if self.unified is not None:
+            return self.unified_logits(x)
         return self.features_and_logits(x, task)
+
+    # ------------------------------------------------------------------ every path's features at once
+
+    def feature_key(self, task: int) -> tuple:
+        """What determines ``task``'s features (the head's input): the instances feeding it.
+        Two tasks with the same key compute the same features, so a readout needs only one."""
+        path, keys = self.paths[task], []
+        for index, step in enumerate(self.plan):
+            own = ("input",) if step.node_id == self.input_id else (step.node_id, path[step.node_id])
+            keys.append((own, tuple(keys[self._slot[s]] for s in step.sources)))
+        return (task,) if task in self.lateral_tasks else keys[self._feature_slot]
+
+    def feature_sources(self, n_tasks: int | None = None) -> list[int]:
+        """The first task of every distinct feature key among the first ``n_tasks`` paths."""
+        seen, sources = set(), []
+        for task in range(len(self.paths) if n_tasks is None else n_tasks):
+            key = self.feature_key(task)
+            if key not in seen:
+                seen.add(key)
+                sources.append(task)
+        return sources
+
+    def head_inputs(self, x: torch.Tensor, tasks: Sequence[int], overrides=None, override_task=None) -> list[torch.Tensor]:
+        """The features every task in ``tasks`` gives its head, modules shared by paths run once."""
+        cache: dict[tuple, torch.Tensor] = {}
+        features = []
+        for task in tasks:
+            extra = overrides if task == override_task else None
+            if task in self.lateral_tasks:
+                features.append(self._run_columns(x, task, extra)[self._feature_slot])
+                continue
+            modules, keys, outs = self.modules_for(task, extra), [], []
+            for index, (sources, multi) in enumerate(self._run):
+                if index > self._feature_slot:
+                    break
+                module = modules[index]
+                key = (id(module), tuple(keys[i] for i in sources))
+                keys.append(key)
+                if key not in cache:
+                    if module is None:
+                        cache[key] = x
+                    elif multi:
+                        cache[key] = module([outs[i] for i in sources])
+                    else:
+                        cache[key] = module(outs[sources[0]])
+                outs.append(cache[key])
+            features.append(outs[self._feature_slot])
+        return features
+
+    def enable_unified(self, classes: int) -> None:
+        """Give the network DER's unified classifier over ``classes`` (class-incremental expansion)."""
+        self.unified = FeatureClassifier(self.feature_width, classes).to(self._device())
+
+    def sync_unified(self) -> None:
+        """One unified block per distinct feature source of the paths so far."""
+        while len(self.unified.blocks) < len(self.feature_sources()):
+            self.unified.add_block()
+
+    def unified_logits(self, x: torch.Tensor, n_tasks: int | None = None, overrides=None, override_task=None):
+        """The unified classifier's logits over every class (−inf for classes not trained yet),
+        from the features of the first ``n_tasks`` paths."""
+        sources = self.feature_sources(n_tasks)
+        return self.unified(self.head_inputs(x, sources, overrides, override_task))
+
+    def enable_gate(self, hidden: int) -> None:
+        inputs = int(np.prod(self.report.nodes[self.input_id].shape))
+        self.router = AutoencoderGate(inputs, hidden).to(self._device())
+
+    def add_gate_expert(self):
+        """A new task's autoencoder in the gate, on the network's device."""
+        return self.router.add_expert(self._device())
+
+    def enable_task_classifier(self) -> None:
+        self.router = FeatureClassifier(self.feature_width, len(self.task_classes)).to(self._device())
 
     # ------------------------------------------------------------------ progressive laterals
 
@@ -322,7 +407,15 @@ class ModularNetwork(nn.Module):
         if self.shared_head is not None:
             for name, tensor in self.shared_head.state_dict().items():
                 out[f"extra/shared_head/{name}"] = _to_numpy(tensor)
+        for prefix, module in self.readouts().items():
+            for name, tensor in module.state_dict().items():
+                out[f"extra/{prefix}/{name}"] = _to_numpy(tensor)
         return out
+
+    def readouts(self) -> dict[str, nn.Module]:
+        """The class-incremental readouts the network has, by the name their weights are stored under."""
+        found = {"unified": self.unified, "router": self.router}
+        return {name: module for name, module in found.items() if module is not None}
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:

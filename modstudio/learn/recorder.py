@@ -24,6 +24,7 @@ class RunRecorder:
             ev.Evaluated: self._on_evaluated,
             ev.EpochEnded: self._on_epoch_ended,
             ev.TaskEnded: self._on_task_ended,
+            ev.MemoryUpdated: self._on_memory_updated,
             ev.RunFinished: self._on_run_finished,
         }
 
@@ -34,6 +35,7 @@ class RunRecorder:
 
     def _on_run_started(self, event: ev.RunStarted) -> None:
         self.run.id = event.run_id
+        self.run.metrics.test_sizes = list(event.test_sizes)
         if event.started:
             self.run.started = event.started
 
@@ -54,6 +56,10 @@ class RunRecorder:
         if event.task_inference is not None:
             metrics.task_inference = list(event.task_inference)
 
+    def _on_memory_updated(self, event: ev.MemoryUpdated) -> None:
+        self.run.memory = {"samples": event.samples, "bytes": event.nbytes,
+                           "items": [list(item) for item in event.items]}
+
     def _on_run_finished(self, event: ev.RunFinished) -> None:
         self.finished = True
         self.end(event.status, event.message, event.details, event.ended)
@@ -65,6 +71,6 @@ class RunRecorder:
         run = self.run
         run.status, run.message, run.ended = status, message, ended or now_iso()
         previous = run.metrics
-        figures = summarize(run.acc_matrix).to_dict() if run.acc_matrix else {}
+        figures = summarize(run.acc_matrix, previous.test_sizes).to_dict() if run.acc_matrix else {}
         run.metrics = RunMetrics(**{**previous.to_dict(), **figures, "traceback": details or previous.traceback})
         return run

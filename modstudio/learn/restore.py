@@ -18,6 +18,7 @@ from modstudio.project import strategy_specs
 from modstudio.project.tensors import numeric_problem
 
 _BANK_KEY = re.compile(r"bank/([^/]+)/(\d+)/(.+)")
+_READOUT_KEY = re.compile(r"extra/(unified|router)/(blocks|experts)\.(\d+)\.(.+)")
 
 
 class RestoreError(ValueError):
@@ -46,12 +47,15 @@ def build_network(
     holds (``modstudio.learn.export`` rebuilds models without the project archive through this;
     it calls ``check_parts`` first, since an export's parts are untrusted)."""
     by_instance = _by_instance(weights)
-    net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance)
+    net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance,
+                    _readouts(weights))
     for (node_id, index), state in by_instance.items():
         net.instances(node_id)[index].load_state_dict(_tensors(state), strict=True)
     _load_prefixed(net.laterals, weights, "extra/laterals/")
     if net.shared_head is not None:
         _load_prefixed(net.shared_head, weights, "extra/shared_head/")
+    for name, module in net.readouts().items():
+        _load_prefixed(module, weights, f"extra/{name}/")
     for p in net.parameters():
         p.requires_grad_(False)
     return net.to(device).eval()
@@ -83,7 +87,8 @@ def check_parts(
                 raise RestoreError(f"task {task}'s path uses instance {index} of node {node_id!r}, "
                                    "which the weights do not hold")
     with torch.device("meta"):
-        net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance)
+        net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance,
+                        _readouts(weights))
     nodes = {step.node_id for step in net.plan if step.node_id != net.input_id}
     for task, path in enumerate(paths):
         if set(path) != nodes:
@@ -102,8 +107,9 @@ def check_parts(
         raise RestoreError(f"the weights lack {len(missing)} tensor(s) of the network, {missing[0]!r} first")
 
 
-def _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance) -> ModularNetwork:
-    """The network with its bank grown, paths and laterals in place, weights not loaded."""
+def _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance,
+              readouts=None) -> ModularNetwork:
+    """The network with its bank grown, paths, laterals and readouts in place, weights not loaded."""
     try:
         spec = strategy_specs.get(strategy)
     except strategy_specs.StrategyError as exc:
@@ -127,7 +133,44 @@ def _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, 
     if spec.laterals:
         for task in range(len(net.paths)):
             net.add_laterals(task)
+    _add_readouts(net, readouts or {}, union_size)
     return net
+
+
+def _readouts(weights: dict[str, np.ndarray]) -> dict[str, tuple[str, int, int]]:
+    """What class-incremental readouts the weights hold: name → (part, count, hidden width)."""
+    found: dict[str, tuple[str, int, int]] = {}
+    for key, array in weights.items():
+        match = _READOUT_KEY.fullmatch(key)
+        if match:
+            name, part, index = match[1], match[2], int(match[3])
+            hidden = int(array.shape[0]) if match[4] == "encode.weight" and array.ndim else 0
+            _, count, width = found.get(name, (part, 0, 0))
+            found[name] = (part, max(count, index + 1), max(width, hidden))
+        elif key in ("extra/unified/bias", "extra/router/bias"):
+            name = key.split("/")[1]
+            found.setdefault(name, ("blocks", 0, 0))
+    return found
+
+
+def _add_readouts(net: ModularNetwork, readouts: dict[str, tuple[str, int, int]], union_size: int) -> None:
+    """The unified classifier, gate or task classifier the weights name (``net.readouts()``)."""
+    for name, (part, count, hidden) in readouts.items():
+        if name == "unified" and part == "blocks":
+            net.enable_unified(union_size)
+            module = net.unified
+        elif name == "router" and part == "experts":
+            net.enable_gate(max(hidden, 1))
+            for _ in range(count):
+                net.add_gate_expert()
+            continue
+        elif name == "router":
+            net.enable_task_classifier()
+            module = net.router
+        else:
+            raise RestoreError(f"cannot rebuild the network: the weights hold an unknown {name} readout")
+        for _ in range(count):
+            module.add_block()
 
 
 def _by_instance(weights: dict[str, np.ndarray]) -> dict[tuple[str, int], dict[str, np.ndarray]]:
@@ -153,6 +196,9 @@ def _expected_shapes(net: ModularNetwork) -> dict[str, tuple[int, ...]]:
     if net.shared_head is not None:
         for name, tensor in net.shared_head.state_dict().items():
             shapes[f"extra/shared_head/{name}"] = tuple(tensor.shape)
+    for prefix, module in net.readouts().items():
+        for name, tensor in module.state_dict().items():
+            shapes[f"extra/{prefix}/{name}"] = tuple(tensor.shape)
     return shapes
 
 

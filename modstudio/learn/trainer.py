@@ -23,6 +23,7 @@ from modstudio.learn import events as ev
 from modstudio.learn.context import TaskContext
 from modstudio.learn.device import resolve_device
 from modstudio.learn.network import ModularNetwork
+from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
 from modstudio.learn.recorder import RunRecorder
 from modstudio.learn.strategies import make_strategy
 from modstudio.project.run import Run, now_iso
@@ -128,7 +129,7 @@ class Trainer:
         try:
             self._prepare()
             self.emit(ev.RunStarted(record.id, self.settings.strategy, len(self.tasks), str(self.device),
-                                    self.settings.to_dict(), record.started))
+                                    self.settings.to_dict(), record.started, [len(d.test_y) for d in self.data]))
             self.emit(ev.Evaluated(-1, -1, self.evaluate_all()))
             self._started = time.monotonic()
             for task in range(len(self.tasks)):
@@ -189,6 +190,9 @@ class Trainer:
         for task in range(len(self.tasks)):
             self.net.add_head(task)
         self.data = [self._to_device(t) for t in self.tasks]
+        self._class_task = torch.zeros(len(union), dtype=torch.long, device=self.device)
+        for t in reversed(range(len(self.tasks))):  # a class in several tasks names the first
+            self._class_task[self.data[t].union_labels] = t
         # The network as initialised: instance 0 of every node. The row "before training" is
         # measured on it, and the first task starts training from exactly these weights.
         self.net.set_path(0, {})
@@ -240,6 +244,8 @@ class Trainer:
             return
         x, y, ids = self.strategy.train_set(task)
         params = self.net.path_parameters(task, overrides)
+        if not overrides:
+            params += self.strategy.extra_parameters(task)
         if not params:
             return
         s = self.settings
@@ -280,6 +286,37 @@ class Trainer:
                 fraction = self._fraction(task, 0.0)
                 self.emit(ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction))
         self._end_fit()
+
+    def optimize(self, task: int, params, tensors, loss_fn, epochs: int, phase: str, seed: int) -> None:
+        """Train ``params`` on ``loss_fn(*batch)`` over ``tensors`` (indexed together) for ``epochs``:
+        a readout (classifier, router) beside the path. Stop, pause and the loss check as in ``fit``;
+        its own seeded order, so the path's batches do not depend on whether it ran. Every process
+        of a distributed run computes the same, so replicas stay identical."""
+        params = [p for p in params if p.requires_grad]
+        n = len(tensors[0])
+        if epochs <= 0 or not params or not n:
+            return
+        s = self.settings
+        optimizer = OPTIMIZERS[s.optimizer](params, lr=s.lr, weight_decay=s.weight_decay)
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        batch = min(s.batch_size, n)
+        n_batches = (n + batch - 1) // batch
+        self._fresh_accuracies = None
+        for epoch in range(epochs):
+            order = torch.randperm(n, generator=generator).to(self.device)
+            for b in range(n_batches):
+                self._checkpoint()
+                index = order[b * batch:(b + 1) * batch]
+                loss = loss_fn(*(t[index] for t in tensors))
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise TrainingError(f"the loss became {value} in task {task + 1} ({phase}), epoch {epoch + 1}: "
+                                        "lower the learning rate or check the data")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                self._maybe_progress(task, epoch, epochs, (b + 1) / n_batches, value, phase)
+            self._epochs_done += 1
 
     # ------------------------------------------------------------------ hooks for several processes
     # One process: the no-ops below. Under torchrun, modstudio.learn.distributed.DistributedTrainer
@@ -377,42 +414,77 @@ class Trainer:
         with self._evaluating():
             return [self._accuracy(j, "test", None) for j in range(len(self.tasks))]
 
-    def accuracy(self, task: int, split: str = "test", overrides=None) -> float:
+    def accuracy(self, task: int, split: str = "test", overrides=None, local: bool = False) -> float:
         with self._evaluating(overrides):
-            return self._accuracy(task, split, overrides)
+            return self._accuracy(task, split, overrides, local)
 
-    def _accuracy(self, task: int, split: str, overrides) -> float:
+    def _accuracy(self, task: int, split: str, overrides, local: bool = False) -> float:
         data = self.data[task]
         x, y = (data.val_x, data.val_y) if split == "val" else (data.test_x, data.test_y)
         correct = inferred = 0
         lo, hi = self._eval_range(len(x))
         for start in range(lo, hi, EVAL_BATCH):
             xb, yb = x[start:min(start + EVAL_BATCH, hi)], y[start:min(start + EVAL_BATCH, hi)]
-            predicted, chosen = self._predict(xb, task, overrides)
+            predicted, chosen = self._predict(xb, task, overrides, local)
             correct += int((predicted == self._target(task, yb)).sum())
             if chosen is not None:
                 inferred += int((chosen == task).sum())
         correct, inferred = self._reduce_counts(correct, inferred)
-        if self.class_incremental and self.strategy.spec.path_based and split == "test":
+        if self.class_incremental and self.strategy.spec.path_based and split == "test" and not local:
             self.task_inference[task] = inferred / max(len(x), 1)
         return correct / max(len(x), 1)
 
     def _target(self, task: int, local: torch.Tensor) -> torch.Tensor:
         return self.data[task].union_labels[local] if self.class_incremental else local
 
-    def _predict(self, x, task, overrides) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Predicted labels, and the task each sample was routed to when the task had to be inferred."""
+    def _predict(self, x, task, overrides, local: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Predicted labels, and the task each sample was routed to when the task had to be inferred.
+
+        ``local``: through ``task``'s own head, as if the task were given (expansion's search)."""
         net = self.net
-        if not self.class_incremental:
+        if not self.class_incremental or local:
             if task >= len(net.paths):
                 return self._untrained_head_predict(x, task), None
-            return net.features_and_logits(x, task, overrides).argmax(1), None
+            logits = net.features_and_logits(x, task, overrides)
+            predicted = logits.argmax(1)
+            return (self.data[task].union_labels[predicted] if local and self.class_incremental else predicted), None
         if net.shared_head is not None:  # one path, one head: the task id plays no part
             return net.features_and_logits(x, min(task, len(net.paths) - 1), overrides).argmax(1), None
-        # Path-based, class-incremental: the most confident head of the tasks met so far names the task.
-        known = range(max(self.current_task, 0) + 1)
+        known = min(max(self.current_task, 0) + 1, len(net.paths))
+        if net.unified is not None:  # one classifier over every path's features (DER)
+            predicted = net.unified_logits(x, known, overrides, task).argmax(1)
+            return predicted, self._class_task[predicted]
+        chosen = self._route(x, known, overrides, task)
+        if chosen is None:
+            return self._most_confident(x, known, task, overrides)
+        predicted = torch.zeros_like(chosen)
+        for t in range(known):
+            mask = chosen == t
+            if bool(mask.any()):
+                logits = net.features_and_logits(x[mask], t, overrides if t == task else None)
+                predicted[mask] = self.data[t].union_labels[logits.argmax(1)]
+        return predicted, chosen
+
+    def _route(self, x, known: int, overrides, task) -> torch.Tensor | None:
+        """The task a learned router names for each sample, or None without a trained one."""
+        router = self.net.router
+        if isinstance(router, AutoencoderGate):
+            experts = min(known, len(router.experts))
+            return router.route(x, experts) if experts else None
+        if isinstance(router, FeatureClassifier):
+            sources = self.net.feature_sources(known)[:len(router.blocks)]
+            if not sources:
+                return None
+            if not bool(router.active.any()):
+                return None
+            return router(self.net.head_inputs(x, sources, overrides, task)).argmax(1)
+        return None
+
+    def _most_confident(self, x, known: int, task, overrides):
+        """The most confident head of the tasks met so far names the task (uncalibrated heads)."""
+        net = self.net
         best_conf = best_pred = best_task = None
-        for t in known:
+        for t in range(known):
             logits = net.features_and_logits(x, t, overrides if t == task else None)
             conf, pred = logits.softmax(1).max(1)
             pred = self.data[t].union_labels[pred]

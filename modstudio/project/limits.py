@@ -32,6 +32,9 @@ class Limits:
     # a task rebuilt from its recipe on load: the data its built-in generators may make (all sources
     # of one task together; files a recipe names keep the import limit, modstudio.data.MAX_BYTES)
     max_generated_bytes: int = 256 * MiB
+    # a run's exemplar memory as project.json stores it: [task, index] pairs (a strategy's ``memory``
+    # parameter goes no higher, so every memory a run can keep can be saved)
+    max_memory_items: int = 1_000_000
 
 
 DEFAULT_LIMITS = Limits()

@@ -44,7 +44,7 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
         names = set(reader.names())
         if PROJECT_JSON not in names:
             raise ProjectFileError(f"{Path(path).name} has no project.json: not a ModStudio project")
-        doc = parse_project(migrate(parse_json(reader.read(PROJECT_JSON), limits)))
+        doc = parse_project(migrate(parse_json(reader.read(PROJECT_JSON), limits)), limits)
         _check_members(doc, names)
         _consent(external_files(doc.tasks), allow_external_data)
         warnings: list[str] = []

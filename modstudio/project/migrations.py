@@ -15,11 +15,33 @@ from typing import Any, Callable
 from modstudio import __version__
 from modstudio.project.errors import ProjectFileError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 OLDEST_FORMAT = 1  # the oldest format a migration chain starts from
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Format 2: replay's ``buffer_size`` is the ``memory`` every memory strategy shares, and a run
+    records its exemplar memory (``memory``: null for runs from before)."""
+    _rename_buffer_size(doc.get("settings"))
+    runs = doc.get("runs")
+    for run in runs if isinstance(runs, list) else []:
+        if isinstance(run, dict):
+            run.setdefault("memory", None)
+            _rename_buffer_size(run.get("settings"))
+    return doc
+
+
+def _rename_buffer_size(settings: Any) -> None:
+    if not isinstance(settings, dict) or settings.get("strategy") != "replay":
+        return
+    params = settings.get("strategy_params")
+    if isinstance(params, dict) and "buffer_size" in params and "memory" not in params:
+        params["memory"] = params.pop("buffer_size")  # both named: left for the schema to refuse
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 
 def file_version(data: Any) -> int:

@@ -32,7 +32,7 @@ def new_id() -> str:
 class RunMetrics:
     """The figures of a run (definitions in ``modstudio.learn.metrics``), over the tasks trained.
 
-    ACC, BWT, FWT and forgetting are None where undefined (no task trained; BWT with one task).
+    ACC, BWT, FWT, forgetting and AIA are None where undefined (no task trained; BWT with one task).
     ``task_inference`` is, per task, how often the right path was chosen in a class-incremental
     path-per-task run (None in other runs). ``traceback`` explains a failed run to a developer.
     """
@@ -42,6 +42,8 @@ class RunMetrics:
     bwt: float | None = None
     fwt: float | None = None
     forgetting: float | None = None
+    aia: float | None = None  # average incremental accuracy (Rebuffi et al. 2017)
+    test_sizes: list[int] = field(default_factory=list)  # samples in each task's test split
     final_accuracies: list[float] = field(default_factory=list)
     seconds_per_task: list[float] = field(default_factory=list)
     task_parameters: list[int] = field(default_factory=list)
@@ -51,7 +53,7 @@ class RunMetrics:
     traceback: str = ""
     distributed: dict[str, Any] | None = None  # world size, backend, replicas identical (torchrun runs)
 
-    FIGURES = ("acc", "bwt", "fwt", "forgetting")  # the headline figures, in the order tables show them
+    FIGURES = ("acc", "bwt", "fwt", "forgetting", "aia")  # the headline figures, in the order tables show them
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -84,6 +86,9 @@ class Run:
     paths: list[dict[str, int]] = field(default_factory=list)
     params_per_task: list[int] = field(default_factory=list)
     graph: dict[str, Any] | None = None  # the graph this run trained (the project's may change since)
+    # the exemplar memory after the last task, for strategies that keep one: {"samples": n,
+    # "bytes": b, "items": [[task, index into that task's training split], …]}; None otherwise
+    memory: dict[str, Any] | None = None
     weights: dict[str, np.ndarray] | None = None
 
     def trained_graph(self, fallback: Graph) -> Graph:

@@ -87,7 +87,7 @@ def save_project(project: Project, path: str | Path, *, backup: bool = True, dur
         if len(text) > limits.max_json_bytes:
             raise ProjectFileError(f"project.json would be {len(text):,} bytes, over the limit of "
                                    f"{limits.max_json_bytes:,}")
-        parsed = parse_project(read_json(text, PROJECT_JSON, limits))
+        parsed = parse_project(read_json(text, PROJECT_JSON, limits), limits)
         for index, (task, entry) in enumerate(zip(project.tasks, parsed.tasks)):
             check_task(task, entry, f"tasks[{index}]")
         members = 1 + sum(embeds) + sum(run.weights is not None for run in project.runs)

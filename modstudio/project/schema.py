@@ -15,6 +15,7 @@ from typing import Any, Callable
 from modstudio.graph import Graph, GraphError
 from modstudio.project import strategy_specs
 from modstudio.project.errors import ProjectFileError
+from modstudio.project.limits import DEFAULT_LIMITS, Limits
 from modstudio.project.run import RUN_STATUSES, Run, RunMetrics
 from modstudio.project.settings import SETTING_SPECS, SettingsError, TrainingSettings, check_setting
 
@@ -146,7 +147,7 @@ def json_object(value: Any, path: str) -> dict:
 # ---------------------------------------------------------------------------- the document
 
 
-def parse_project(data: Any) -> ProjectDoc:
+def parse_project(data: Any, limits: Limits = DEFAULT_LIMITS) -> ProjectDoc:
     """Validate a (migrated, current-format) project.json into typed objects."""
     obj(data, "", TOP_FIELDS)
     try:
@@ -154,7 +155,7 @@ def parse_project(data: Any) -> ProjectDoc:
     except GraphError as exc:
         raise fail("graph", str(exc)) from None
     tasks = listof(data["tasks"], "tasks", parse_task)
-    runs = listof(data["runs"], "runs", parse_run)
+    runs = listof(data["runs"], "runs", lambda value, path: parse_run(value, path, limits))
     seen: set[str] = set()
     for i, run in enumerate(runs):
         if run.id in seen:
@@ -251,6 +252,8 @@ _METRIC_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "bwt": optional(number),
     "fwt": optional(number),
     "forgetting": optional(number),
+    "aia": optional(number),
+    "test_sizes": lambda v, p: listof(v, p, lambda n, np_: integer(n, np_, 0)),
     "final_accuracies": lambda v, p: listof(v, p, number),
     "seconds_per_task": lambda v, p: listof(v, p, lambda n, np_: number(n, np_, 0.0)),
     "task_parameters": lambda v, p: listof(v, p, lambda n, np_: integer(n, np_, 0)),
@@ -278,9 +281,41 @@ def _graph_dict(value: Any, path: str) -> dict:
     return value
 
 
-def parse_run(value: Any, path: str) -> Run:
-    obj(value, path, set(_RUN_CHECKS) | {"weights"})
+MAX_BYTES_FIGURE = 2**63 - 1  # a memory's size in bytes, as an int64 would hold it
+
+
+def parse_memory(value: Any, path: str, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any] | None:
+    """A run's exemplar memory: samples, bytes, and each item once as [task, training index]; at most
+    ``limits.max_memory_items`` items (the items name samples of the tasks as the run trained them)."""
+    if value is None:
+        return None
+    obj(value, path, {"samples", "bytes", "items"})
+    items = value["items"]
+    if isinstance(items, list) and len(items) > limits.max_memory_items:
+        raise fail(f"{path}.items", f"{len(items):,} items, more than the limit of {limits.max_memory_items:,}")
+    pairs = listof(items, f"{path}.items", _memory_item)
+    samples = integer(value["samples"], f"{path}.samples", 0)
+    if samples != len(pairs):
+        raise fail(f"{path}.samples", f"says {samples:,} but items lists {len(pairs):,}")
+    if len({tuple(p) for p in pairs}) != len(pairs):
+        raise fail(f"{path}.items", "names a sample twice")
+    nbytes = integer(value["bytes"], f"{path}.bytes", 0)
+    if nbytes > MAX_BYTES_FIGURE:
+        raise fail(f"{path}.bytes", f"must be at most 2**63 - 1, found {nbytes}")
+    return {"samples": samples, "bytes": nbytes, "items": pairs}
+
+
+def _memory_item(value: Any, path: str) -> list[int]:
+    if not isinstance(value, list) or len(value) != 2:
+        found = f"a list of {len(value)}" if isinstance(value, list) else _type_name(value)
+        raise fail(path, f"expected [task, index], found {found}")
+    return [integer(value[0], f"{path}[0]", 0), integer(value[1], f"{path}[1]", 0)]
+
+
+def parse_run(value: Any, path: str, limits: Limits = DEFAULT_LIMITS) -> Run:
+    obj(value, path, set(_RUN_CHECKS) | {"weights", "memory"})
     run = Run(**{k: check(value[k], f"{path}.{k}") for k, check in _RUN_CHECKS.items()})
+    run.memory = parse_memory(value["memory"], f"{path}.memory", limits)
     # weights are attached by the loader from weights/<id>.safetensors; here only the flag
     run.weights = {} if boolean(value["weights"], f"{path}.weights") else None
     return run

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from modstudio.graph.catalog import ParamSpec, ParamTypeError
+from modstudio.project.limits import DEFAULT_LIMITS
 
 
 class StrategyError(ValueError):
@@ -119,6 +120,34 @@ def _float(name: str, default: float, doc: str, low: float = 0.0, high: float = 
     return ParamSpec(name, "float", default, doc, min=low, max=high)
 
 
+# Parameters several strategies share, declared once so the same name means the same thing.
+# (at most what a project file may store of one run's memory: every item is saved with the run)
+MEMORY = ParamSpec("memory", "int", 200, "samples kept from earlier tasks (the same budget for every strategy)",
+                   min=0, max=DEFAULT_LIMITS.max_memory_items)
+MEMORY_SELECTION = ParamSpec(
+    "memory_selection", "choice", "reservoir",
+    "which samples the memory keeps: reservoir (uniform over the stream), random or herding (class-balanced)",
+    choices=("reservoir", "random", "herding"))
+BALANCED_MEMORY = ParamSpec(MEMORY_SELECTION.name, "choice", "random", MEMORY_SELECTION.doc,
+                            choices=MEMORY_SELECTION.choices)
+REPLAY_BATCH = _int("replay_batch", 0, "samples drawn from the memory per step (der_pp: for each of its two "
+                    "terms); 0 = the batch size", high=1 << 24)
+ROUTERS = ("confidence", "gate", "memory")  # how a path strategy names a sample's task, class scenario
+ROUTER_PARAMS = (
+    _int("router_epochs", 0, "epochs a task router trains per task; 0 = the task's epochs", high=10**6),
+    _int("gate_hidden", 16, "width of each task's autoencoder in the gate", low=1, high=1 << 16),
+)
+
+
+def task_inference(default: str, choices: tuple[str, ...]) -> ParamSpec:
+    return ParamSpec(
+        "task_inference", "choice", default,
+        "class scenario: how the task of a sample is found — unified (one classifier over every path's "
+        "features), confidence (the most confident head), gate (the task whose autoencoder reconstructs "
+        "the sample best) or memory (a task classifier trained on the exemplar memory)",
+        choices=choices)
+
+
 # The built-in strategies, in the order the studio lists them.
 for _spec in (
     StrategySpec(
@@ -141,9 +170,17 @@ for _spec in (
         "replay", "Experience replay",
         "Keeps a small reservoir of earlier samples and rehearses them alongside every new batch.",
         reference="experience replay with reservoir sampling (Chaudhry et al. 2019, Tiny Episodic Memories)",
+        memory=True, params=(MEMORY, MEMORY_SELECTION, REPLAY_BATCH)),
+    StrategySpec(
+        "der_pp", "DER++ (dark experience replay)",
+        "Replay that also keeps the network's logits for each remembered sample and matches them, besides "
+        "rehearsing the sample's label.",
+        reference="Buzzega et al. 2020, Dark Experience for General Continual Learning (NeurIPS)",
         memory=True,
-        params=(_int("buffer_size", 200, "samples kept from earlier tasks", high=10**8),
-                _int("replay_batch", 0, "replayed samples per step; 0 = the batch size", high=1 << 24))),
+        params=(MEMORY, MEMORY_SELECTION,
+                _float("alpha", 0.1, "weight of matching the remembered logits (mean squared error)"),
+                _float("beta", 0.5, "weight of the cross-entropy on remembered samples' labels"),
+                REPLAY_BATCH)),
     StrategySpec(
         "lwf", "Learning without Forgetting",
         "Keeps old tasks' outputs on the new data close to what the network answered before (distillation).",
@@ -153,7 +190,8 @@ for _spec in (
     StrategySpec(
         "progressive", "Progressive networks",
         "A fresh copy of the network per task, with lateral inputs from the frozen older columns.",
-        reference="Rusu et al. 2016", path_based=True, laterals=True),
+        reference="Rusu et al. 2016", path_based=True, laterals=True,
+        params=(task_inference("memory", ROUTERS), *ROUTER_PARAMS, MEMORY, BALANCED_MEMORY)),
     StrategySpec(
         "expansion", "Modular expansion (reuse or grow)",
         "For each new task, reuse frozen modules of the most similar task where they help and grow new ones "
@@ -164,9 +202,16 @@ for _spec in (
                 _int("probe_epochs", 1, "epochs of the probe that ranks earlier tasks by similarity", high=10**6),
                 _float("tolerance", 0.01, "validation accuracy a cheaper candidate may lose and still win",
                        high=1.0),
-                ParamSpec("warm_start", "bool", True, "grown modules start as copies of the reused task's"))),
+                ParamSpec("warm_start", "bool", True, "grown modules start as copies of the reused task's"),
+                task_inference("unified", ("unified", *ROUTERS)),
+                _float("aux_weight", 1.0, "class scenario, unified: weight of DER's auxiliary new-vs-old loss"),
+                _int("balance_epochs", 0, "class scenario, unified: epochs the classifier is re-balanced on the "
+                                          "memory after each task; 0 = the task's epochs", high=10**6),
+                *ROUTER_PARAMS, MEMORY, BALANCED_MEMORY)),
 ):
     register(_spec)
 del _spec
 
-__all__ = ["StrategySpec", "StrategyError", "ParamSpec", "register", "unregister", "get", "find", "names", "specs"]
+__all__ = ["StrategySpec", "StrategyError", "ParamSpec", "MEMORY", "MEMORY_SELECTION", "BALANCED_MEMORY",
+           "REPLAY_BATCH", "ROUTERS", "ROUTER_PARAMS", "task_inference", "register", "unregister", "get", "find",
+           "names", "specs"]

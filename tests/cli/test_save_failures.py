@@ -180,7 +180,7 @@ def test_ctrl_c_twice_still_saves_the_stopped_run(project_file, monkeypatch, cap
 # ---------------------------------------------------------------- refused settings save nothing (31, 32)
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--strategy", "replay", "--param", "buffer_size=1e999"], "buffer_size must be a"),
+    (["--strategy", "replay", "--param", "memory=1e999"], "memory must be a"),
     (["--strategy", "ewc", "--param", "lambda=Infinity"], "lambda must be a finite number"),
     (["--seed", str(2**70)], "seed"),
     (["--strategy", "ewc", "--param", "lambda=strong"], "lambda"),

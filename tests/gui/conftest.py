@@ -47,7 +47,8 @@ def isolated_user_dirs(tmp_path, monkeypatch):
 def script(monkeypatch) -> DialogScript:
     s = DialogScript()
     for name in ("ask_open_project", "ask_save_project", "ask_data_path", "show_error", "show_info",
-                 "ask_save_changes", "ask_recover", "exec_dialog", "show_crash", "ask_allow_external_data"):
+                 "ask_save_changes", "ask_recover", "exec_dialog", "show_crash", "ask_allow_external_data",
+                 "ask_folder", "ask_tracking_target"):
         monkeypatch.setattr(dialogs, name, s.make(name))
     return s
 

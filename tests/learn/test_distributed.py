@@ -25,7 +25,7 @@ import pytest
 TOLERANCE = 0.05
 STRATEGY_RUNS = [  # (strategy, scenario): every strategy once, joint and expansion class-incremental too
     ("finetune", "task"), ("joint", "class"), ("ewc", "task"), ("replay", "task"), ("lwf", "task"),
-    ("progressive", "task"), ("expansion", "task"), ("expansion", "class"),
+    ("progressive", "task"), ("expansion", "task"), ("expansion", "class"), ("der_pp", "class"),
 ]
 LAUNCH_TIMEOUT_S = 240
 

@@ -43,7 +43,8 @@ CONFIGS = {
     "signals-finetune": ("split-signals", "finetune", "task"),
     "permuted-finetune": ("permuted-digits", "finetune", "task"),
     "digits-replay": ("split-digits", "replay", "task"),
-    "digits-expansion-class": ("split-digits", "expansion", "class"),
+    "digits-expansion-class": ("split-digits", "expansion", "class"),  # the unified classifier
+    "digits-confidence-class": ("split-digits", "expansion", "class", {"task_inference": "confidence"}),
     "digits-ewc-class": ("split-digits", "ewc", "class"),
 }
 MAX_DIFF: dict[str, float] = {}  # what the runs measured, printed at the end with -s
@@ -52,10 +53,11 @@ MAX_DIFF: dict[str, float] = {}  # what the runs measured, printed at the end wi
 class Trained:
     """A loaded project with one run, and what the trainer's own network answered per task."""
 
-    def __init__(self, example, strategy, scenario, folder: Path) -> None:
+    def __init__(self, example, strategy, scenario, params=None, *, folder: Path) -> None:
         project = build_example(example)
         project.tasks[:] = project.tasks[:2]
-        result = ms.train(project, strategy=strategy, scenario=scenario, epochs=1, device="cpu")
+        result = ms.train(project, strategy=strategy, scenario=scenario, epochs=1, device="cpu",
+                          strategy_params=params or {})
         assert result.run.status == "finished", result.run.message
         net = result.network.eval()
         self.x = [torch.tensor(t.test.x) for t in project.tasks]
@@ -63,7 +65,7 @@ class Trained:
             self.logits = [net(x, t).numpy() for t, x in enumerate(self.x)]
         self.project = ms.load_project(project.save(folder / "p.modstudio"))
         self.file = folder / "p.modstudio"
-        self.shared_head = net.shared_head is not None
+        self.shared_head = net.shared_head is not None or net.unified is not None  # one model, every class
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,7 @@ def trained(tmp_path_factory):
 
     def get(name: str) -> Trained:
         if name not in cache:
-            cache[name] = Trained(*CONFIGS[name], tmp_path_factory.mktemp(name))
+            cache[name] = Trained(*CONFIGS[name], folder=tmp_path_factory.mktemp(name))
         return cache[name]
 
     yield get
@@ -145,7 +147,8 @@ def studio_accuracy(project, run, outputs_per_task) -> list[float]:
 # ---------------------------------------------------------------- every format reproduces the studio
 
 # ONNX export takes seconds of CPU each: every strategy family and both scenarios, not every config.
-ONNX_CONFIGS = ["digits-expansion", "digits-progressive", "digits-finetune", "conv-expansion", "digits-expansion-class"]
+ONNX_CONFIGS = ["digits-expansion", "digits-progressive", "digits-finetune", "conv-expansion", "digits-expansion-class",
+                "digits-confidence-class"]
 
 
 @pytest.mark.parametrize(("name", "fmt"), [
@@ -191,13 +194,18 @@ def test_load_model_round_trips(trained, tmp_path, name):
 
 @needs_ort
 def test_exported_outputs_give_the_runs_accuracies(all_tasks_file):
-    """Task-incremental: argmax of the task's logits; class-incremental with a path per task: the most
-    confident head names the task, as the trainer infers it. Both give the run's last accuracy row."""
-    for name in ("digits-expansion", "digits-expansion-class"):
+    """Task-incremental: argmax of the task's logits; class-incremental with a unified classifier:
+    argmax over every class; with a path per task and confidence inference: the most confident head
+    names the task, as the trainer infers it. Each gives the run's last accuracy row."""
+    for name in ("digits-expansion", "digits-expansion-class", "digits-confidence-class"):
         t, path, done = all_tasks_file(name, "onnx")
         meta = done.metadata
         predictions = []
         for task, x in enumerate(t.x):
+            if meta["shared_head"]:
+                logits = run_file("onnx", path, x, None)[0]
+                predictions.append(np.asarray(meta["shared_head"]["classes"])[logits.argmax(1)])
+                continue
             logits, all_logits = run_file("onnx", path, x, task)
             if meta["scenario"] == "task":
                 predictions.append(logits.argmax(1))

@@ -68,8 +68,8 @@ def test_a_callback_raising_mid_run_fails_the_run_and_keeps_it(tiny_project):
     ({"epochs": "3"}, SettingsError, "epochs must be a whole number"),
     ({"seed": 2**70}, SettingsError, "seed"),  # its wording belongs to the settings
     ({"bogus": 1}, SettingsError, "unknown training setting 'bogus'"),
-    ({"strategy": "replay", "strategy_params": {"buffer_size": float("inf")}}, StrategyError,
-     "replay: buffer_size must be a (whole|finite) number, not inf"),
+    ({"strategy": "replay", "strategy_params": {"memory": float("inf")}}, StrategyError,
+     "replay: memory must be a (whole|finite) number, not inf"),
     ({"strategy": "ewc", "strategy_params": {"lambda": float("inf")}}, StrategyError, "lambda must be a finite"),
     ({"strategy": "nope"}, StrategyError, "nope"),
 ])

@@ -13,7 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from modstudio.project import Limits, ProjectFileError, load_project
+from modstudio.project import FORMAT_VERSION, Limits, ProjectFileError, load_project
 
 from .conftest import make_project, read_members, tiny_task, write_zip, zip_bytes
 
@@ -275,7 +275,7 @@ def test_newer_format_is_refused_naming_both_versions(tmp_path, valid, sandbox):
     doc["format_version"] = 7
     doc["app_version"] = "3.2"
     refused(write_zip(sandbox / "new.modstudio", with_json(members, doc)),
-            r"written by format 7 \(ModStudio 3.2\); this ModStudio \(.*\) reads up to format 1 — update")
+            rf"written by format 7 \(ModStudio 3.2\); this ModStudio \(.*\) reads up to format {FORMAT_VERSION} — update")
 
 
 def test_shape_mismatched_weights(tmp_path, valid, sandbox):
@@ -309,3 +309,43 @@ def test_encrypted_or_exotic_compression(tmp_path, valid, sandbox):
         for name, data in members.items():
             z.writestr(name, data)
     refused(path, "unsupported compression")
+
+
+def _memory(items, **fields):
+    return {"samples": len(items), "bytes": 264 * len(items), "items": items, **fields}
+
+
+@pytest.mark.parametrize("memory,message", [
+    ("all of it", r"runs\[0\].memory: expected an object, found a string"),
+    ({"samples": 0, "bytes": 0}, r"runs\[0\].memory: missing field 'items'"),
+    (_memory([], extra=1), r"runs\[0\].memory: unknown field 'extra'"),
+    (_memory({"0": 1}), r"runs\[0\].memory.items: expected a list, found an object"),
+    (_memory([[0, 1], [0]]), r"runs\[0\].memory.items\[1\]: expected \[task, index\], found a list of 1"),
+    (_memory([[0, 1, 2]]), r"memory.items\[0\]: expected \[task, index\], found a list of 3"),
+    (_memory([7]), r"memory.items\[0\]: expected \[task, index\], found an integer"),
+    (_memory([[0, -1]]), r"memory.items\[0\]\[1\]: must be at least 0"),
+    (_memory([["0", 1]]), r"memory.items\[0\]\[0\]: expected an integer, found a string"),
+    (_memory([[0, 1.5]]), r"memory.items\[0\]\[1\]: expected an integer, found a number"),
+    (_memory([[0, 1], [0, 1]]), r"memory.items: names a sample twice"),
+    ({"samples": 5, "bytes": 0, "items": [[0, 1]]}, r"memory.samples: says 5 but items lists 1"),
+    (_memory([[0, 1]], bytes=-3), r"memory.bytes: must be at least 0"),
+    (_memory([[0, 1]], bytes=2**64), r"memory.bytes: must be at most 2\*\*63 - 1"),
+], ids=["string", "missing", "unknown", "items-object", "short", "long", "scalar", "negative", "text", "float",
+        "twice", "count", "bytes", "huge-bytes"])
+def test_malformed_memory_is_refused_naming_where(tmp_path, valid, sandbox, memory, message):
+    members, doc, _ = valid
+    doc["runs"][0]["memory"] = memory
+    refused(write_zip(sandbox / "mem.modstudio", with_json(members, doc)), message)
+
+
+def test_a_memory_over_the_limit_is_refused_before_its_items_are_read(tmp_path, valid, sandbox):
+    members, doc, _ = valid
+    doc["runs"][0]["memory"] = _memory([[0, i] for i in range(11)])
+    path = write_zip(sandbox / "big.modstudio", with_json(members, doc))
+    refused(path, r"runs\[0\].memory.items: 11 items, more than the limit of 10", limits=Limits(max_memory_items=10))
+    doc["runs"][0]["memory"]["items"] = [[0, "x"]] * 11  # the count is checked first
+    refused(write_zip(sandbox / "big2.modstudio", with_json(members, doc)), r"more than the limit of 10",
+            limits=Limits(max_memory_items=10))
+    doc["runs"][0]["memory"] = _memory([[0, i] for i in range(10)])
+    assert load_project(write_zip(sandbox / "ok.modstudio", with_json(members, doc)),
+                        limits=Limits(max_memory_items=10)).runs[0].memory["samples"] == 10

@@ -1,6 +1,7 @@
 """Training from the window: the Run menu and toolbar actions, the worker's life cycle, editing locked
 while a run goes, the timer that redraws the plots, the finished run kept in the project (one undo
-step), the canvas overlay of a task's path, and the lesion study from the canvas's context menu."""
+step), the canvas overlay of a task's path, the lesion study from the canvas's context menu, and the
+Runs tab's exports to TensorBoard and MLflow (``tracking_export``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class TrainingController(QObject):
         self.shown_run = None  # the saved run the views show (None while a run trains)
         self._badges_version = None
         self._log_failed = ""
+        self.tracking_export = None  # TrackingExport, made on first use
 
         self.panel = TrainingPanel(self.document)
         self.panel.views_ready = self._on_panel_views_ready
@@ -214,6 +216,8 @@ class TrainingController(QObject):
         """Called by the window's closeEvent: True when it may close (no run, or the run stopped)."""
         if self.panel.lesion is not None:
             self.panel.lesion.wait()
+        if self.tracking_export is not None:
+            self.tracking_export.wait()  # a QThread still running at exit aborts the studio
         if not self.running:
             return True
         if not dialogs.ask_stop_run(self.window):
@@ -312,6 +316,7 @@ class TrainingController(QObject):
 
     def _on_panel_views_ready(self) -> None:
         self.panel.runs.selection_changed.connect(self._on_runs_selection_changed)
+        self.panel.runs.export_requested.connect(self._on_runs_export_requested)
         self.panel.runs.set_runs(self.document.project.runs)
         if self.shown_run is not None:
             self.panel.lesion.set_run(self.shown_run)
@@ -357,6 +362,13 @@ class TrainingController(QObject):
 
     def _on_panel_overlay_changed(self, choice) -> None:
         self._refresh_badges(force=True)
+
+    def _on_runs_export_requested(self, kind: str, runs: list) -> None:
+        from modstudio.gui.training.tracking_export import TrackingExport
+
+        if self.tracking_export is None:
+            self.tracking_export = TrackingExport(self.window)
+        self.tracking_export.start(kind, runs)
 
     def _on_runs_selection_changed(self, runs: list) -> None:
         if self.running or len(runs) != 1:

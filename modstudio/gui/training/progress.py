@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 from modstudio.gui.numbers import compact_count
 from modstudio.progress import format_seconds
 
-PHASES = {"search": "searching", "train": "training"}
+PHASES = {"search": "searching", "train": "training", "balance": "balancing", "router": "routing"}
 SPEED_TEMPLATE = "888.8 k samples/s · ETA 88:88 · cuda:0"
 
 

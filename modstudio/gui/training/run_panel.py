@@ -60,9 +60,11 @@ class SciSpin(QDoubleSpinBox):
 
 def _param_editor(spec: ParamSpec) -> QWidget:
     """An editor for one strategy parameter, ranged by its spec."""
-    if spec.type == "bool":
+    if spec.type in ("bool", "choice"):  # a combo whose item data are the values
         w = QComboBox()
-        w.addItems(["no", "yes"])
+        for text, value in ((("no", False), ("yes", True)) if spec.type == "bool" else
+                            ((str(c), c) for c in spec.choices)):
+            w.addItem(text, value)
         return w
     low = spec.min if spec.min is not None else 0
     high = spec.max if spec.max is not None else INT_LIMIT
@@ -216,7 +218,7 @@ class RunPanel(QWidget):
                 editor.setObjectName(f"strategy-param-{key}")
                 editor.setToolTip(_spec_tip(param))
                 if isinstance(editor, QComboBox):
-                    editor.activated.connect(lambda i, k=key: self._set_param(k, bool(i)))
+                    editor.activated.connect(lambda i, k=key, e=editor: self._set_param(k, e.itemData(i)))
                 elif isinstance(editor, QSpinBox):
                     editor.valueChanged.connect(lambda v, k=key: self._set_param(k, int(v)))
                 else:
@@ -232,7 +234,7 @@ class RunPanel(QWidget):
         for key, editor in self.param_widgets.items():
             editor.blockSignals(True)
             if isinstance(editor, QComboBox):
-                editor.setCurrentIndex(1 if values[key] else 0)
+                editor.setCurrentIndex(max(editor.findData(values[key]), 0))
             else:
                 editor.setValue(values[key])
             editor.blockSignals(False)

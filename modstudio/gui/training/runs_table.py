@@ -1,5 +1,6 @@
 """Every run the project keeps, in a table; select several to overlay their retention and figures
-(e.g. finetune against ewc against expansion on the same tasks)."""
+(e.g. finetune against ewc against expansion on the same tasks), or export them to an experiment
+tracker (the buttons above the table; the controller does the writing)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from modstudio.gui.training.plots import RUN_COLORS, ThemedPlot, fmt_params, fmt_pct
 
@@ -32,6 +34,7 @@ def mean_seen_accuracy(run) -> tuple[np.ndarray, np.ndarray]:
 
 class RunsTable(QWidget):
     selection_changed = Signal(list)  # the selected runs (Run objects), in table order
+    export_requested = Signal(str, list)  # "tensorboard" or "mlflow", the selected runs (none: every run)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -61,14 +64,41 @@ class RunsTable(QWidget):
         plots.addWidget(self.overlay)
         plots.addWidget(self.figures)
         plots.setSizes([600, 400])
+        self.export_buttons = {
+            kind: self._export_button(kind, text, tip) for kind, text, tip in (
+                ("tensorboard", "Export to TensorBoard…", "as TensorBoard event files, one folder per run"),
+                ("mlflow", "Export to MLflow…", "to MLflow (a folder or a tracking server), one MLflow run each"))}
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for button in self.export_buttons.values():
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(2)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.table, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
+        split.addWidget(left)
         split.addWidget(plots)
         split.setSizes([560, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
         self.runs: list = []
+        self._update_export_buttons()
+
+    def _export_button(self, kind: str, text: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(f"export-{kind}")
+        button.setToolTip(f"Write the selected runs (every run when none is selected) {tip}")
+        button.clicked.connect(lambda checked=False: self.export_requested.emit(kind, self.selected_runs()))
+        return button
+
+    def _update_export_buttons(self) -> None:
+        for button in self.export_buttons.values():
+            button.setEnabled(bool(self.runs))
 
     def set_runs(self, runs) -> None:
         selected = {r.id for r in self.selected_runs()}
@@ -95,6 +125,7 @@ class RunsTable(QWidget):
             if run.id in selected:
                 self.table.selectRow(row)
         self.table.blockSignals(False)
+        self._update_export_buttons()
         self._draw()
 
     def select_rows(self, rows) -> None:

@@ -79,7 +79,9 @@ def export(project, path, format: str | None = None, task: int | str | None = No
         net = restore_network(project, chosen)
     except (RestoreError, NetworkError, GraphError) as exc:
         raise ExportError(f"cannot rebuild run {chosen.id[:8]}: {exc}") from None
-    shared = net.shared_head is not None
+    # One classifier over every class (a shared head, or the unified classifier over every path's
+    # features): one model answers for every task.
+    shared = net.shared_head is not None or net.unified is not None
     index = _task(project, chosen, task)
     check_outputs(outputs, force=force, project_file=project_file)  # before the costly part
     if fmt == "safetensors":
@@ -98,6 +100,10 @@ def export(project, path, format: str | None = None, task: int | str | None = No
         # One task; a shared head gives the same answer for every task, so it is one model.
         index = trained - 1 if index is None else index
         tasks = list(range(trained)) if all_tasks else [index]
+    if fmt == "python" and net.unified is not None:
+        raise ExportError(f"run {chosen.id[:8]} predicts through a unified classifier over every task's features "
+                          "(class-incremental expansion), which the Python code export does not write yet; "
+                          "export it as onnx, torchscript or safetensors")
     if fmt == "python":
         return _write_python(net, index, tasks, several, project, chosen, path, outputs[1], shared)
     model = AllTasksModel(net, trained) if several else TaskModel(net, index)

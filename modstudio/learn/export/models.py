@@ -19,7 +19,10 @@ from modstudio.learn.network import ModularNetwork
 
 
 def columns_of(net: ModularNetwork, tasks: Sequence[int]) -> set[int]:
-    """Every path the tasks' inference runs: a progressive column reads all older columns."""
+    """Every path the tasks' inference runs: a progressive column reads all older columns, and a
+    unified classifier every path."""
+    if net.unified is not None:
+        return set(range(len(net.paths)))
     columns = set(tasks)
     for task in tasks:
         if task in net.lateral_tasks:

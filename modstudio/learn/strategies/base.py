@@ -65,6 +65,10 @@ class Strategy:
     def loss(self, task: int, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor | None) -> torch.Tensor:
         return self.ctx.loss(task, x, y, task_ids)
 
+    def extra_parameters(self, task: int) -> list[torch.nn.Parameter]:
+        """Parameters trained with ``task``'s path besides it (a readout over every path's features)."""
+        return []
+
     def end_task(self, task: int) -> None:
         pass
 

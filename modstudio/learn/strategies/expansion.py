@@ -8,21 +8,52 @@ trains ``search_epochs`` (0: half the task's epochs, enough for validation accur
 them). Among those within ``tolerance`` of the best validation accuracy, the one adding the
 fewest parameters wins and finishes training. Grown modules start as copies of the source's
 (``warm_start``). Earlier tasks' modules are frozen, so nothing learned is forgotten.
+
+Class scenario (``task_inference``): ``unified`` (the default) predicts through one classifier
+over the concatenated features of every task's path (DER, Yan et al. 2021; MEMO's shared shallow
+layers are what reuse gives): after the search, the task's path trains with that classifier on
+the new data plus a class-balanced exemplar memory, with DER's auxiliary new-vs-old head on the
+new features; then the classifier alone is re-balanced on the memory. ``confidence``, ``gate``
+and ``memory`` keep the per-task heads and name the task with a router (``routing.py``).
+The search always scores candidates as if the task were given: it chooses features, not routing.
 """
 
 from __future__ import annotations
 
 import copy
 
+import torch
+import torch.nn.functional as F
+from torch import nn
+
 from modstudio.learn.events import CandidateEvaluated, ModuleAdded, ModuleReused
 from modstudio.learn.strategies import implements
-from modstudio.learn.strategies.base import Strategy
+from modstudio.learn.strategies.base import Strategy, TrainSet
+from modstudio.learn.memory import new_memory, remember
+from modstudio.learn.strategies.routing import TaskRouter, frozen_features
 
 
 @implements("expansion")
 class Expansion(Strategy):
+    def bind(self, ctx) -> None:
+        super().bind(ctx)
+        mode = self.params["task_inference"]
+        self.unified = ctx.class_incremental and mode == "unified"
+        needs_memory = ctx.class_incremental and mode in ("unified", "memory")
+        self.memory = new_memory(self) if needs_memory else None
+        self.router = TaskRouter(self, self.memory) if ctx.class_incremental and not self.unified else None
+        self.searching = False
+        self.aux: nn.Module | None = None  # DER's auxiliary head while a task trains
+        if self.unified:
+            self.net.enable_unified(ctx.n_classes)
+            self.net.sync_unified()
+            self.net.unified.activate(ctx.data(0).union_labels)
+
     def begin_task(self, task: int) -> None:
         """Paths are decided by the search in ``fit_task``."""
+
+    def _balance_epochs(self) -> int:
+        return int(self.params["balance_epochs"]) or self.ctx.settings.epochs
 
     def _search_epochs(self) -> int:
         epochs = self.ctx.settings.epochs
@@ -30,11 +61,13 @@ class Expansion(Strategy):
 
     def planned_epochs(self, task: int) -> int:
         epochs = self.ctx.settings.epochs
+        after = self._balance_epochs() if self.unified else (self.router.epochs() if self.router else 0)
         if task == 0:
-            return epochs
+            return epochs + after
         probes = task * int(self.params["probe_epochs"]) if task > 1 else 0
         candidates = len(self.net.trainable_nodes) + 1
-        return probes + candidates * self._search_epochs() + epochs - self._search_epochs()
+        final = epochs if self.unified else epochs - self._search_epochs()
+        return probes + candidates * self._search_epochs() + final + after
 
     def fit_task(self, task: int) -> None:
         net, ctx = self.net, self.ctx
@@ -46,6 +79,29 @@ class Expansion(Strategy):
             ctx.fit(task, epochs)
             return
 
+        self.searching = True  # task-local data and loss, the task's own head
+        try:
+            reused, overrides, head_state, source = self._search(task)
+        finally:
+            self.searching = False
+        head = net.instances(net.head_id)[task]
+        head.load_state_dict(head_state)
+        path = dict(net.paths[source])
+        for node_id in net.trainable_nodes[:reused]:
+            ctx.emit(ModuleReused(task, node_id, path[node_id], source))
+        for node_id, module in overrides.items():
+            net.instances(node_id).append(module)
+            path[node_id] = len(net.instances(node_id)) - 1
+            ctx.emit(ModuleAdded(task, node_id, path[node_id]))
+        net.set_path(task, path)
+        if self.unified:  # a new objective (every class, the memory): the task's full epochs
+            self._start_unified(task)
+        ctx.fit(task, epochs if self.unified else epochs - self._search_epochs())
+        self.aux = None
+
+    def _search(self, task: int):
+        """The reuse-or-grow search: (nodes reused, the grown modules, the head's state, source)."""
+        net, ctx = self.net, self.ctx
         source = self._most_similar(task)
         depth = len(net.trainable_nodes)
         net.set_path(task, dict(net.paths[source]))
@@ -57,7 +113,7 @@ class Expansion(Strategy):
             overrides = self._candidate(source, reused)
             head.load_state_dict(head_init)
             ctx.fit(task, search_epochs, overrides=overrides, phase="search")
-            accuracy = ctx.accuracy(task, "val", overrides=overrides)
+            accuracy = ctx.accuracy(task, "val", overrides=overrides, local=True)
             new_params = sum(p.numel() for m in overrides.values() for p in m.parameters())
             ctx.emit(CandidateEvaluated(task, reused, accuracy, new_params, source))
             results.append((reused, accuracy, new_params, overrides, copy.deepcopy(head.state_dict())))
@@ -66,19 +122,82 @@ class Expansion(Strategy):
         reused, _, _, overrides, head_state = min(
             (r for r in results if r[1] >= best - tolerance), key=lambda r: (r[2], -r[1])
         )
-        head.load_state_dict(head_state)
-        path = dict(net.paths[source])
-        for node_id in net.trainable_nodes[:reused]:
-            ctx.emit(ModuleReused(task, node_id, path[node_id], source))
-        for node_id, module in overrides.items():
-            net.instances(node_id).append(module)
-            path[node_id] = len(net.instances(node_id)) - 1
-            ctx.emit(ModuleAdded(task, node_id, path[node_id]))
-        net.set_path(task, path)
-        ctx.fit(task, epochs - search_epochs)
+        return reused, overrides, head_state, source
 
     def end_task(self, task: int) -> None:
         self.net.freeze_path(task)
+        if self.memory is not None:
+            remember(self, self.memory, task)
+        if self.unified:
+            self._balance(task)
+        elif self.router is not None:
+            self.router.after_task(task)
+
+    # ------------------------------------------------------------------ class scenario: unified classifier
+
+    def _start_unified(self, task: int) -> None:
+        """A classifier block for the task's features if they are new, and DER's auxiliary head on them."""
+        net = self.net
+        net.sync_unified()
+        net.unified.activate(self.ctx.data(task).union_labels)
+        if net.feature_sources(task + 1)[-1] == task:
+            classes = self.ctx.data(task).union_labels.numel()
+            self.aux = nn.Linear(net.feature_width, classes + 1).to(net.unified.bias.device)
+
+    def train_set(self, task: int) -> TrainSet:
+        """Unified: the task's data and the memory, labels over every class, with task ids."""
+        if not self.unified or self.searching:
+            return super().train_set(task)
+        ctx = self.ctx
+        data = ctx.data(task)
+        x, y, ids = data.train_x, ctx.union_labels(task, data.train_y), torch.full_like(data.train_y, task)
+        if len(self.memory):
+            mx, local, mids = self.memory.gather(ctx)
+            x, y, ids = torch.cat([x, mx]), torch.cat([y, self._union_of(mids, local)]), torch.cat([ids, mids])
+        return x, y, ids
+
+    def _union_of(self, task_ids: torch.Tensor, local: torch.Tensor) -> torch.Tensor:
+        """Union labels of samples from several tasks, given their task-local labels."""
+        out = torch.empty_like(local)
+        for t in torch.unique(task_ids).tolist():
+            mask = task_ids == t
+            out[mask] = self.ctx.union_labels(t, local[mask])
+        return out
+
+    def extra_parameters(self, task: int) -> list:
+        if not self.unified or self.searching:
+            return []
+        return [*self.net.unified.parameters(), *(self.aux.parameters() if self.aux is not None else ())]
+
+    def loss(self, task, x, y, task_ids):
+        if not self.unified or self.searching:
+            return super().loss(task, x, y, task_ids)
+        net, ctx = self.net, self.ctx
+        sources = net.feature_sources(task + 1)
+        features = net.head_inputs(x, sources)
+        loss = F.cross_entropy(net.unified(features), y)
+        if self.aux is not None:
+            union = ctx.data(task).union_labels
+            local = torch.full((ctx.n_classes,), len(union), dtype=torch.long, device=y.device)
+            local[union] = torch.arange(len(union), device=y.device)
+            loss = loss + float(self.params["aux_weight"]) * F.cross_entropy(self.aux(features[-1]), local[y])
+        return loss
+
+    def _balance(self, task: int) -> None:
+        """DER's classifier learning step: the unified classifier alone, on the memory alone."""
+        ctx, net = self.ctx, self.net
+        if not len(self.memory):
+            return
+        x, local, task_ids = self.memory.gather(ctx)
+        y = self._union_of(task_ids, local)
+        sources = net.feature_sources(task + 1)
+        features = frozen_features(net, x, sources)
+
+        def loss(y, *features):
+            return F.cross_entropy(net.unified(list(features)), y)
+
+        ctx.optimize(task, list(net.unified.parameters()), (y, *features), loss, self._balance_epochs(), "balance",
+                     ctx.settings.seed * 1009 + task)
 
     def _candidate(self, source: int, reused: int) -> dict:
         """Fresh trainable copies of the nodes after the first ``reused`` trainable ones."""
@@ -101,6 +220,6 @@ class Expansion(Strategy):
             net.set_path(task, dict(net.paths[earlier]))
             head.load_state_dict(init)
             ctx.fit(task, int(self.params["probe_epochs"]), phase="search")
-            scores.append((ctx.accuracy(task, "val"), -earlier))
+            scores.append((ctx.accuracy(task, "val", local=True), -earlier))
         head.load_state_dict(init)
         return -max(scores)[1]

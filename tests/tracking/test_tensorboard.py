@@ -10,62 +10,24 @@ import pytest
 
 import modstudio as ms
 from modstudio.cli import main
-from modstudio.project import strategy_specs
+from tests.tracking.expected import expected_scalars, expected_settings
 
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 from tensorboard.plugins.hparams import api_pb2, metadata  # noqa: E402
 
+from modstudio.tracking import tensorboard  # noqa: E402
+
 INSTALL = 'pip install "modstudio[tracking]"'
-
-
-@pytest.fixture(scope="module")
-def project_file(tmp_path_factory):
-    """split-digits with one seeded run (finetune, 2 epochs a task: two points per task per curve)."""
-    project = ms.examples.build_example("split-digits")
-    ms.train(project, strategy="finetune", epochs=2, seed=0, device="cpu")
-    path = tmp_path_factory.mktemp("tb") / "p.modstudio"
-    project.save(path, backup=False)
-    return path
 
 
 def f32(value) -> float:
     return float(np.float32(value))  # what a TensorBoard scalar holds
 
 
-def expected_scalars(run) -> dict[str, list[tuple[int, float]]]:
-    """The series the run's record says, built here from the record's own fields."""
-    series: dict[str, list[tuple[int, float]]] = {}
-
-    def add(tag, step, value):
-        if value is not None:
-            series.setdefault(tag, []).append((step, f32(value)))
-
-    for step, point in enumerate(run.curves, start=1):  # every epoch
-        for j, acc in enumerate(point["acc"]):
-            add(f"accuracy_by_epoch/task_{j + 1}", step, acc)
-        add("loss/train", step, point["loss"])
-    for step, row in enumerate(run.acc_matrix):  # before training, then after every task
-        for j, acc in enumerate(row):
-            add(f"accuracy_by_task/task_{j + 1}", step, acc)
-    for i, (network, path, seconds) in enumerate(zip(run.params_per_task, run.metrics.task_parameters,
-                                                     run.metrics.seconds_per_task), start=1):
-        add("parameters/network", i, network)
-        add("parameters/path", i, path)
-        add("seconds/task", i, seconds)
-    trained = run.metrics.tasks_trained
-    for name in ("acc", "bwt", "fwt", "forgetting"):
-        add(f"metrics/{name}", trained, getattr(run.metrics, name))
-    for j, rate in enumerate(run.metrics.task_inference or []):
-        add(f"task_inference/task_{j + 1}", trained, rate)
-    return series
-
-
 def expected_hparams(run) -> dict:
-    spec = strategy_specs.get(run.strategy)
-    values = {k: v for k, v in run.settings.items() if k not in ("strategy_params", "embed_data")}
-    values.update({f"strategy.{k}": v for k, v in {**spec.defaults(), **run.settings["strategy_params"]}.items()})
-    return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in values.items()}
+    return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+            for k, v in expected_settings(run).items()}
 
 
 def read_back(folder: Path):
@@ -83,7 +45,7 @@ def read_back(folder: Path):
 
 def check_folder(folder: Path, run) -> None:
     scalars, hparams, start, end = read_back(folder)
-    expected = expected_scalars(run)
+    expected = expected_scalars(run, f32)
     assert scalars == expected
     assert len(expected["accuracy_by_epoch/task_1"]) == len(run.curves) and len(expected) > 10
     assert hparams == expected_hparams(run)
@@ -165,14 +127,13 @@ def test_without_tensorboard_the_option_says_what_to_install(project_file, tmp_p
 
 def test_a_partial_record_writes_what_it_has(tmp_path):
     """A run stopped before its first epoch ended, with a gap in its matrix: no epochs, no None."""
-    from modstudio import tracking
     from modstudio.project.run import Run, RunMetrics
     from modstudio.project.settings import TrainingSettings
 
     run = Run(strategy="finetune", settings=TrainingSettings(strategy="finetune").to_dict(), status="stopped",
               acc_matrix=[[0.5, None]], metrics=RunMetrics(tasks_trained=0))
-    folder = tracking.write_run(run, tmp_path, 7)
+    folder = tensorboard.write_run(run, tmp_path, 7)
     assert folder == tmp_path / f"07-finetune-{run.id[:8]}"
     scalars, hparams, _, end = read_back(folder)
-    assert scalars == {"accuracy_by_task/task_1": [(0, 0.5)]} == expected_scalars(run)
+    assert scalars == {"accuracy_by_task/task_1": [(0, 0.5)]} == expected_scalars(run, f32)
     assert hparams == expected_hparams(run) and end.status == api_pb2.STATUS_UNKNOWN
