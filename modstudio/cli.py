@@ -29,9 +29,32 @@ def _strategy_help() -> str:
     return "\n".join(lines)
 
 
+# Settings ``train`` takes no option for: the strategy has its own (its choices are the strategy
+# specs'), and where task data lives is the project file's business, not a run's.
+NOT_OPTIONS = ("strategy", "embed_data")
+OPTION_TYPES = {"int": (int, "N"), "float": (float, "X"), "str": (str, None)}
+
+
+def _setting_options(parser: argparse.ArgumentParser) -> None:
+    """One option per training setting, from its declaration (``SETTING_SPECS``): its type or
+    choices and its doc; ``--no-NAME`` too for a yes/no one. Each overrides the project's setting."""
+    from modstudio.project.settings import SETTING_SPECS
+
+    for name, spec in SETTING_SPECS.items():
+        if name in NOT_OPTIONS:
+            continue
+        flag, doc = "--" + name.replace("_", "-"), spec.doc.replace("%", "%%")
+        if spec.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=doc)
+        elif spec.type == "choice":
+            parser.add_argument(flag, choices=spec.choices, help=doc)
+        else:
+            kind, metavar = OPTION_TYPES[spec.type]
+            parser.add_argument(flag, type=kind, metavar=metavar, help=doc)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from modstudio.project import strategy_specs
-    from modstudio.project.settings import SETTING_SPECS
 
     parser = argparse.ArgumentParser(
         prog="modstudio",
@@ -51,18 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     train = sub.add_parser("train", help="train a project's tasks headless and store the run in it",
+                           description="Train a project's tasks and store the run in it. Each setting's option "
+                           "overrides the project's setting for this run.",
                            epilog=_strategy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("project", metavar="PROJECT")
     train.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
     train.add_argument("--strategy", choices=strategy_specs.names(), metavar="S",
                        help=", ".join(strategy_specs.names()))
-    train.add_argument("--epochs", type=int, help="epochs per task")
-    train.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--scenario", choices=SETTING_SPECS["scenario"].choices, help="task- or class-incremental")
-    train.add_argument("--lr", type=float, help="learning rate")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--optimizer", choices=SETTING_SPECS["optimizer"].choices)
+    _setting_options(train)
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                        help="a strategy parameter, e.g. --param lambda=5000 (repeatable; listed below)")
     train.add_argument("-o", "--output", metavar="OUT", help="write the trained project here (default: in place)")
@@ -103,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--run", metavar="R", help="a run id (or its start) or index, 0-based (default: the last "
                         "run with weights)")
     export.add_argument("--force", action="store_true", help="replace existing export files (never a project)")
+
+    from modstudio.cli_data import add_parser as add_data_parser
+
+    add_data_parser(sub)  # modstudio data list | get NAME [--from PATH] [--mirror URL]
 
     bench = sub.add_parser("bench", help="speed figures of this machine, as ratios against plain PyTorch")
     bench.add_argument("--json", action="store_true")
@@ -146,8 +169,9 @@ def _load(path: str, allow_external_data: bool = False):
 def cmd_examples(args) -> int:
     from modstudio.examples import list_examples
 
-    for info in list_examples():
-        print(f"{info.name:20} {info.description}")
+    for info in list_examples(include_unavailable=True):
+        needs = "" if info.available else f"  (needs: modstudio data get {' '.join(info.data)})"
+        print(f"{info.name:20} {info.description}{needs}")
     return 0
 
 
@@ -227,9 +251,10 @@ def cmd_train(args) -> int:
     from modstudio.learn.distributed import DistributedError, start_session
 
     project = _load(args.project, args.allow_external_data)
-    overrides = {"strategy": args.strategy, "epochs": args.epochs, "device": args.device, "seed": args.seed,
-                 "scenario": args.scenario, "lr": args.lr, "batch_size": args.batch_size,
-                 "optimizer": args.optimizer}
+    from modstudio.project.settings import SETTING_SPECS
+
+    overrides = {name: getattr(args, name) for name in SETTING_SPECS if name not in NOT_OPTIONS}
+    overrides["strategy"] = args.strategy
     if args.param:
         overrides["strategy_params"] = _strategy_params(args.param)
     elif args.strategy and args.strategy != project.settings.strategy:
@@ -367,7 +392,7 @@ def cmd_info(args) -> int:
         print(f"    {t['name']:24} {t['classes']} classes  {t['train']}/{t['val']}/{t['test']} train/val/test")
     print(f"  runs: {len(summary['runs'])}")
     for r in summary["runs"]:
-        figures = "  ".join(f"{k} {r[k]:+.3f}" for k in ("acc", "bwt", "forgetting") if r.get(k) is not None)
+        figures = "  ".join(f"{k} {r[k]:+.3f}" for k in ("acc", "aia", "bwt", "forgetting") if r.get(k) is not None)
         if r["memory_samples"] is not None:
             figures += f"  memory {r['memory_samples']:,} samples ({_bytes_text(r['memory_bytes'])})"
         print(f"    {r['started']}  {r['strategy']:12} {r['scenario'] or '':6} {r['status']:9} {figures}")
@@ -458,8 +483,14 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_data(args) -> int:
+    from modstudio.cli_data import cmd_data as run
+
+    return run(args)
+
+
 COMMANDS = {"examples": cmd_examples, "new": cmd_new, "train": cmd_train, "info": cmd_info, "bench": cmd_bench,
-            "export": cmd_export, "runs": cmd_runs}
+            "export": cmd_export, "runs": cmd_runs, "data": cmd_data}
 
 
 def main(argv: list[str] | None = None) -> int:

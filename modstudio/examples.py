@@ -1,7 +1,10 @@
 """Example projects a user can open or write with ``modstudio new PROJECT --example NAME``.
 
-Each is a small, real continual-learning benchmark built from data that ships with ModStudio
-(no downloads): a graph, a task sequence and training settings that train in seconds on a CPU.
+Most are small, real continual-learning benchmarks built from data that ships with ModStudio: a
+graph, a task sequence and training settings that train in seconds on a CPU. The ones at real
+scale (split and permuted MNIST) need a standard benchmark's files (``modstudio data get mnist``)
+and are listed only once those are present; their tasks are rebuilt from those files when the
+project opens (``embed_data="never"``), so the project file stays small.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from modstudio.data import load_builtin, permuted, split_by_class
+from modstudio.data.benchmarks import is_present
 from modstudio.graph import Graph
 from modstudio.project import Project, TrainingSettings
 
@@ -19,6 +23,11 @@ class ExampleInfo:
     name: str
     title: str
     description: str
+    data: tuple[str, ...] = ()  # the benchmarks it needs (`modstudio data get NAME`)
+
+    @property
+    def available(self) -> bool:
+        return all(is_present(name) for name in self.data)
 
 
 def _chain(graph: Graph, *nodes: tuple[str, dict]) -> list[str]:
@@ -45,6 +54,23 @@ def split_digits() -> Project:
 
 def permuted_digits() -> Project:
     return _mlp_project("permuted digits", permuted(load_builtin("digits", flat=True), n_tasks=5), [128, 128])
+
+
+def split_mnist() -> Project:
+    """Split MNIST: digits 0-1, 2-3, … as 5 tasks, the 60,000 training images (70/10/20 per task)."""
+    tasks = split_by_class(load_builtin("mnist", flat=True), n_tasks=5)
+    project = _mlp_project("split MNIST", tasks, [256, 256])
+    project.configure(epochs=3, batch_size=128, lr=1e-3, embed_data="never")
+    return project
+
+
+def permuted_mnist() -> Project:
+    """Permuted MNIST: 10 tasks of all 10 digits, task 0 as they are, each other one with its own fixed
+    pixel order. 10 × 60,000 images: about 1.9 GB of float32 features in memory."""
+    tasks = permuted(load_builtin("mnist", flat=True), n_tasks=10)
+    project = _mlp_project("permuted MNIST", tasks, [256, 256])
+    project.configure(epochs=2, batch_size=128, lr=1e-3, embed_data="never")
+    return project
 
 
 def split_signals() -> Project:
@@ -89,12 +115,19 @@ _EXAMPLES: dict[str, tuple[ExampleInfo, Callable[[], Project]]] = {
                      "Six waveform classes in 3 tasks of 2, learned by a 1-D convolutional network."), split_signals),
         (ExampleInfo("split-digits-conv", "Split digits (conv)",
                      "The split-digits tasks as 1×8×8 images, learned by a small convolutional network."), split_digits_conv),
+        (ExampleInfo("split-mnist", "Split MNIST (5 × 2)",
+                     "The 60,000 MNIST training digits as 5 tasks of 2 classes, learned by a 784-256-256 MLP.",
+                     data=("mnist",)), split_mnist),
+        (ExampleInfo("permuted-mnist", "Permuted MNIST (10 tasks)",
+                     "All 10 MNIST digits in 10 tasks, each with its pixels in its own fixed order (about "
+                     "1.9 GB in memory).", data=("mnist",)), permuted_mnist),
     )
 }
 
 
-def list_examples() -> list[ExampleInfo]:
-    return [info for info, _ in _EXAMPLES.values()]
+def list_examples(include_unavailable: bool = False) -> list[ExampleInfo]:
+    """The examples whose data is here (every one with ``include_unavailable``), in display order."""
+    return [info for info, _ in _EXAMPLES.values() if include_unavailable or info.available]
 
 
 def build_example(name: str) -> Project:

@@ -57,6 +57,10 @@ class ProgressPrinter:
             self._write(f"training {event.n_tasks} tasks with {event.strategy} on {event.device}")
         elif isinstance(event, ev.Progress):
             self._progress(event)
+        elif isinstance(event, ev.ValidationCarved):
+            self._write(event.describe())
+        elif isinstance(event, (ev.EarlyStopping, ev.EarlyStoppingSkipped)):
+            self._write(event.describe())
         elif isinstance(event, ev.TaskEnded):
             accs = " ".join(f"{a:.2f}" for a in event.accuracies[: event.task + 1])
             self._write(f"task {event.task + 1}/{self.n_tasks} done in {event.seconds:.1f}s  "

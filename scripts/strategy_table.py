@@ -1,7 +1,12 @@
 """Produce the README's strategy table with the real command line: for every strategy, scenario
-and seed, `modstudio train EXAMPLE --json`, then mean ± std of acc, BWT, forgetting, parameters, memory.
+and seed, `modstudio train EXAMPLE --json`, then mean ± std of ACC, AIA, BWT, forgetting,
+parameters, memory (and, class-incremental, how often the task was inferred right).
 
     python scripts/strategy_table.py [--example split-digits] [--seeds 5] [--out table.md]
+        [--strategies finetune,expansion:task_inference=gate,...]
+
+A strategy may carry parameters after a colon (``name:key=value:key=value``); in the class scenario
+the path strategies are also run with each task inference (``CLASS_VARIANTS``).
 """
 
 from __future__ import annotations
@@ -15,14 +20,36 @@ import tempfile
 from pathlib import Path
 
 STRATEGIES = ["finetune", "ewc", "lwf", "replay", "der_pp", "joint", "progressive", "expansion"]
+CLASS_VARIANTS = {  # the class scenario's other task inferences (the default of both: the gate)
+    "progressive": ["task_inference=confidence", "task_inference=memory"],
+    "expansion": ["task_inference=unified", "task_inference=confidence", "task_inference=memory"],
+}
 
 
-def train(project: Path, strategy: str, scenario: str, seed: int) -> dict:
-    out = project.with_name(f"{strategy}-{scenario}-{seed}.modstudio")
+def train(project: Path, entry: str, scenario: str, seed: int) -> dict:
+    strategy, *params = entry.split(":")
+    out = project.with_name(f"run-{scenario}-{seed}.modstudio")
     command = [sys.executable, "-m", "modstudio", "train", str(project), "--strategy", strategy,
                "--scenario", scenario, "--seed", str(seed), "--json", "--no-weights", "-o", str(out)]
+    for param in params:
+        command += ["--param", param]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def label(entry: str) -> str:
+    strategy, *params = entry.split(":")
+    return f"{strategy} ({', '.join(p.split('=', 1)[1] if p.startswith('task_inference=') else p for p in params)})" \
+        if params else strategy
+
+
+def entries(strategies: list[str], scenario: str, variants: bool) -> list[str]:
+    out = []
+    for entry in strategies:
+        out.append(entry)
+        if variants and scenario == "class" and ":" not in entry:
+            out += [f"{entry}:{v}" for v in CLASS_VARIANTS.get(entry, [])]
+    return out
 
 
 def fmt(values: list[float], scale: float = 100.0, signed: bool = False) -> str:
@@ -47,6 +74,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--scenarios", default="task,class")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument("--no-variants", action="store_true", help="only each strategy's default task inference")
     parser.add_argument("--out")
     args = parser.parse_args()
     lines = []
@@ -57,18 +85,19 @@ def main() -> int:
         for scenario in args.scenarios.split(","):
             extra = "task inference" if scenario == "class" else ""
             lines += [f"\n{args.example}, {scenario}-incremental, {args.seeds} seeds (mean ± std, accuracy in %)\n",
-                      f"| strategy | ACC | BWT | forgetting | parameters | memory | seconds |"
+                      f"| strategy | ACC | AIA | BWT | forgetting | parameters | memory | seconds |"
                       f"{' ' + extra + ' |' if extra else ''}",
-                      "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "")]
-            for strategy in args.strategies.split(","):
+                      "|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "")]
+            for strategy in entries(args.strategies.split(","), scenario, not args.no_variants):
                 runs = [train(project, strategy, scenario, seed) for seed in range(args.seeds)]
                 bad = [r for r in runs if r["status"] != "finished"]
                 if bad:
-                    lines.append(f"| {strategy} | failed: {bad[0]['message']} |")
+                    lines.append(f"| {label(strategy)} | failed: {bad[0]['message']} |")
                     continue
                 params = statistics.mean(r["total_parameters"] for r in runs)
                 seconds = statistics.mean(sum(r["seconds_per_task"]) for r in runs)
-                row = (f"| {strategy} | {fmt([r['acc'] for r in runs])} | {fmt([r['bwt'] for r in runs], signed=True)} "
+                row = (f"| {label(strategy)} | {fmt([r['acc'] for r in runs])} | {fmt([r['aia'] for r in runs])} "
+                       f"| {fmt([r['bwt'] for r in runs], signed=True)} "
                        f"| {fmt([r['forgetting'] for r in runs])} | {params:,.0f} | {memory(runs)} | {seconds:.1f} |")
                 if extra:
                     inference = [statistics.mean(r["task_inference"]) for r in runs if r.get("task_inference")]

@@ -3,6 +3,7 @@
 numpy (and Pillow, for image folders) only: importing this never imports Qt or torch.
 
     ds = load_builtin("digits")                  # or import_path("my.csv", label_column="kind")
+    ds = load_builtin("mnist", flat=True)        # a standard benchmark, once `modstudio data get mnist` ran
     tasks = split_by_class(ds, n_tasks=5)        # digits 0-1, 2-3, … with train/val/test splits
     task = rebuild_task(tasks[2].origin)         # the same task again, from its recipe
 """

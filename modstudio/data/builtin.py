@@ -1,82 +1,26 @@
-"""Built-in datasets that work offline: the shipped UCI digits and the seeded synthetic generators.
+"""Built-in datasets that work offline: the shipped UCI digits, the seeded synthetic generators, and
+the standard benchmarks once their files are here (``modstudio data get``, see ``benchmarks``).
 
 Each entry declares its options (type, default, range, a doc line) so the GUI can draw a form
 and ``load_builtin`` can refuse a bad value with the option's name before generating anything.
+A benchmark is named like any other (``load_builtin("mnist")``), so a task's recipe rebuilds it
+from the user's verified copy; one whose files are missing is refused saying how to get them.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from modstudio.data import synthetic
+from modstudio.data import benchmarks, synthetic
+from modstudio.data.builtin_info import BuiltinInfo, OptionInfo, coerce_options
 from modstudio.data.dataset import Dataset
 from modstudio.data.errors import DataError
 from modstudio.data.resources import ENV_VAR, resource_path
 
 DIGITS_FILE = ("datasets", "digits.npz")
-
-
-@dataclass(frozen=True)
-class OptionInfo:
-    """One option of a built-in dataset, as a GUI form field."""
-
-    name: str
-    default: Any
-    kind: str  # "int" | "float" | "bool"
-    doc: str
-    minimum: float | None = None
-    maximum: float | None = None
-
-
-@dataclass(frozen=True)
-class BuiltinInfo:
-    """What the dataset picker shows: name to pass to ``load_builtin``, title, description, options."""
-
-    name: str
-    title: str
-    description: str
-    options: tuple[OptionInfo, ...] = field(default_factory=tuple)
-
-    @property
-    def defaults(self) -> dict[str, Any]:
-        return {o.name: o.default for o in self.options}
-
-
-def _coerce(info: BuiltinInfo, options: dict[str, Any]) -> dict[str, Any]:
-    """Defaults filled in, unknown names refused, each value checked against its type and range."""
-    known = {o.name: o for o in info.options}
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise DataError(
-            f"unknown option(s) {unknown} for built-in dataset {info.name!r}; "
-            f"valid options: {sorted(known)}"
-        )
-    out = info.defaults
-    for key, value in options.items():
-        opt = known[key]
-        if opt.kind == "bool":
-            if not isinstance(value, (bool, np.bool_)):
-                raise DataError(f"option {key!r} of {info.name!r} must be true or false, got {value!r}")
-            value = bool(value)
-        else:
-            ok = isinstance(value, (int, np.integer)) if opt.kind == "int" else isinstance(
-                value, (int, float, np.integer, np.floating))
-            if not ok or isinstance(value, (bool, np.bool_)):
-                raise DataError(f"option {key!r} of {info.name!r} must be {opt.kind}, got {value!r}")
-            value = int(value) if opt.kind == "int" else float(value)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise DataError(f"option {key!r} of {info.name!r} must be finite, got {value!r}")
-            if opt.minimum is not None and value < opt.minimum:
-                raise DataError(f"option {key!r} of {info.name!r} must be at least {opt.minimum}, got {value}")
-            if opt.maximum is not None and value > opt.maximum:
-                raise DataError(f"option {key!r} of {info.name!r} must be at most {opt.maximum}, got {value}")
-        out[key] = value
-    return out
 
 
 def _digits(flat: bool) -> Dataset:
@@ -175,17 +119,30 @@ _REGISTRY: dict[str, tuple[BuiltinInfo, Callable[..., Dataset]]] = {
 MAX_GENERATED_VALUES = 250_000_000
 
 
-def list_builtin() -> list[BuiltinInfo]:
-    """Every built-in dataset with its options and defaults, in display order."""
-    return [info for info, _ in _REGISTRY.values()]
+def list_builtin(include_missing: bool = False) -> list[BuiltinInfo]:
+    """Every built-in dataset with its options and defaults, in display order: the shipped ones,
+    then the benchmarks whose files are here (all of them with ``include_missing``)."""
+    shipped = [info for info, _ in _REGISTRY.values()]
+    return shipped + [b.info for name, b in benchmarks.benchmarks().items()
+                      if include_missing or benchmarks.is_present(name)]
+
+
+def _benchmark_loader(name: str) -> Callable[..., Dataset]:
+    return lambda **opts: benchmarks.load_benchmark(name, **opts)
 
 
 def _checked(name: Any, options: dict[str, Any]) -> tuple[BuiltinInfo, Callable[..., Dataset], dict[str, Any], int, int]:
-    """Entry, checked options, samples and values per sample: everything known before generating."""
+    """Entry, checked options, samples and values per sample: everything known before generating.
+
+    A benchmark generates nothing (its data is read from verified files of a fixed size): 0 × 0."""
+    known = benchmarks.benchmarks()
+    if isinstance(name, str) and name in known:
+        info = known[name].info
+        return info, _benchmark_loader(name), coerce_options(info, options), 0, 0
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise DataError(f"no built-in dataset named {name!r:.100}; choose one of {sorted(_REGISTRY)}")
+        raise DataError(f"no built-in dataset named {name!r:.100}; choose one of {sorted([*_REGISTRY, *known])}")
     info, load = _REGISTRY[name]
-    opts = _coerce(info, options)
+    opts = coerce_options(info, options)
     if name == "digits":
         return info, load, opts, 1797, 64
     n = opts.get("n_samples", 0)

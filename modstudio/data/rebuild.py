@@ -37,7 +37,8 @@ def source_files(origin: Any) -> list[str]:
     """Every file or folder that rebuilding ``origin`` would read, as the recipe names them
     (sources' ``path``, and files their options name, such as ``labels``); never raises.
 
-    Built-in sources read nothing the recipe names (only ModStudio's own shipped data).
+    Built-in sources read nothing the recipe names (only ModStudio's own shipped data, and the
+    benchmarks in the user's data folder, by their catalog names).
     """
     files: list[str] = []
     for spec in _sources(origin):

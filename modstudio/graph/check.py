@@ -32,6 +32,9 @@ class ErrorKind(str, Enum):
     MULTIPLE_INPUTS = "multiple_inputs"
     MULTIPLE_HEADS = "multiple_heads"
     UNREACHABLE = "unreachable"
+    # found by the project's check (``project/check.py``), which knows the tasks' data
+    TASK_SHAPE = "task_shape"
+    TASK_CLASSES = "task_classes"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class CheckError:
     kind: ErrorKind
     message: str
     node_id: str | None = None
+    tasks: tuple[int, ...] = ()  # the tasks (0-based) the problem is about, for the Tasks panel
 
     def __str__(self) -> str:
         return self.message
@@ -79,6 +83,17 @@ class CheckReport:
 
     def graph_errors(self) -> list[CheckError]:
         return [e for e in self.errors if e.node_id is None]
+
+    def task_errors(self) -> list[CheckError]:
+        return [e for e in self.errors if e.tasks]
+
+    def add(self, error: CheckError) -> None:
+        """One more problem, found by a check that knows more than the graph (the tasks); it marks its
+        node unless an earlier problem does."""
+        self.errors.append(error)
+        node = self.nodes.get(error.node_id) if error.node_id is not None else None
+        if node is not None and node.error is None:
+            node.error = error
 
     def summary(self) -> str:
         if self.ok:

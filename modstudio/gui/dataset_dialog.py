@@ -1,12 +1,13 @@
-"""Add tasks from data: pick a built-in dataset or a file/folder, see a preview (samples or rows
-and class counts), choose how to cut it into tasks. Every refusal from the data layer is shown
-in the dialog in its own words; the dialog never raises."""
+"""Add tasks from data: pick a built-in dataset (Download… fetches a standard benchmark into that
+list) or a file/folder, see a preview (samples or rows and class counts), choose how to cut it
+into tasks. Every refusal from the data layer is shown in the dialog in its own words; the dialog
+never raises."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
@@ -54,8 +55,15 @@ class DatasetDialog(QDialog):
         browse_dir.clicked.connect(lambda: self._on_browse_clicked(True))
         load = QPushButton("Load")
         load.clicked.connect(self.load_preview)
+        self.download_button = QPushButton("Download…")
+        self.download_button.setToolTip("Download MNIST, Fashion-MNIST, KMNIST or CIFAR from their publishers "
+                                        "(checked, then offline); they join this list")
+        self.download_button.clicked.connect(self._on_download_clicked)
+        builtin_row = QHBoxLayout()
+        builtin_row.addWidget(self.builtin_combo, 1)
+        builtin_row.addWidget(self.download_button)
         grid = QFormLayout(source)
-        grid.addRow(self.builtin_radio, self.builtin_combo)
+        grid.addRow(self.builtin_radio, builtin_row)
         grid.addRow("", self._wrap(self.options_form))
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
@@ -128,7 +136,10 @@ class DatasetDialog(QDialog):
 
         self.builtin_combo.currentIndexChanged.connect(self._on_builtin_combo_changed)
         self.builtin_radio.toggled.connect(self._on_source_toggled)
-        self.path_edit.returnPressed.connect(self.load_preview)
+        self.path_edit.textEdited.connect(self._on_path_edit_text_edited)
+        # Return in a path or label field loads the file; the dialog would otherwise press Add with it
+        self.path_edit.installEventFilter(self)
+        self.label_column.installEventFilter(self)
         self.builder_combo.currentIndexChanged.connect(self._update_note)
         self.n_tasks.valueChanged.connect(self._update_note)
         self._on_builtin_combo_changed()
@@ -156,6 +167,29 @@ class DatasetDialog(QDialog):
         self.builtin_combo.setCurrentIndex(max(0, self.builtin_combo.findData(name)))
         self.load_preview()
 
+    def _on_download_clicked(self) -> None:
+        from modstudio.gui.benchmark_download import BenchmarkDownloadDialog
+
+        dialog = BenchmarkDownloadDialog(self)
+        got: list[str] = []
+        dialog.downloaded.connect(got.append)
+        dialog.exec()
+        if got:
+            self.refresh_builtins(select=got[-1])
+
+    def refresh_builtins(self, select: str | None = None) -> None:
+        """Re-read the built-in list (a benchmark downloaded since joins it) and choose ``select``."""
+        current = select or self.builtin_combo.currentData()
+        self.builtins = self.data.list_builtin()
+        self.builtin_combo.blockSignals(True)
+        self.builtin_combo.clear()
+        for info in self.builtins:
+            self.builtin_combo.addItem(info.title, info.name)
+        self.builtin_combo.setCurrentIndex(max(0, self.builtin_combo.findData(current)))
+        self.builtin_combo.blockSignals(False)
+        self._on_builtin_combo_changed()  # the options form, and the preview if built-in is chosen
+        self.builtin_radio.setChecked(True)  # otherwise this shows it
+
     def _on_browse_clicked(self, folder: bool) -> None:
         path = dialogs.ask_data_path(self, folder)
         if path:
@@ -163,6 +197,27 @@ class DatasetDialog(QDialog):
 
     def _on_source_toggled(self) -> None:
         self.load_preview()
+
+    def _on_path_edit_text_edited(self, text: str) -> None:
+        """Typing a path means that file: choose "File or folder", and drop the preview of anything
+        else, so that Add never adds what was shown before. The file is read on Return or Load, not
+        at every keystroke of a half-typed name."""
+        self.builtin_radio.blockSignals(True)  # its toggle would load the half-typed path
+        self.file_radio.setChecked(True)
+        self.builtin_radio.blockSignals(False)
+        self._show_error("")
+        self.summary.setText("Press Return or Load to read it." if text.strip() else "")
+        self.add_button.setEnabled(bool(text.strip()))  # Add reads it first (build_tasks)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if (watched in (self.path_edit, self.label_column) and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            if watched is self.path_edit and not self.file_radio.isChecked():
+                self.file_radio.setChecked(True)  # its toggle loads the path
+            else:
+                self.load_preview()
+            return True
+        return super().eventFilter(watched, event)
 
     def _on_builtin_combo_changed(self) -> None:
         while self.options_form.rowCount():
@@ -239,7 +294,13 @@ class DatasetDialog(QDialog):
         self.add_button.setEnabled(False)
         self.summary.setText("")
         self.samples_label.clear()
+        self._clear_rows()
         self.counts.set_counts([], [])
+
+    def _clear_rows(self) -> None:
+        layout = self.table_holder.layout()
+        while layout.count():
+            layout.takeAt(0).widget().deleteLater()
 
     def _show_dataset(self, ds) -> None:
         from modstudio.graph.catalog import fmt_shape
@@ -251,10 +312,8 @@ class DatasetDialog(QDialog):
             self.samples_label.setPixmap(image_grid(ds.x, ds.y, ds.class_names))
             self.samples.setCurrentIndex(0)
         else:
-            layout = self.table_holder.layout()
-            while layout.count():
-                layout.takeAt(0).widget().deleteLater()
-            layout.addWidget(rows_table(ds.x, ds.y, ds.class_names))
+            self._clear_rows()
+            self.table_holder.layout().addWidget(rows_table(ds.x, ds.y, ds.class_names))
             self.samples.setCurrentIndex(1)
         self.counts.set_counts(ds.class_names, ds.class_counts())
         if self.builder_combo.currentData() == "split" and ds.num_classes // self.n_tasks.value() < 2:

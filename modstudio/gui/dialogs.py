@@ -1,37 +1,62 @@
 """Every modal question the window asks, in one module: the seam tests replace so that no modal
-dialog ever blocks a test run."""
+dialog ever blocks a test run.
+
+File dialogs start in the folder last used for their kind of file (``settings.last_folder``:
+projects, data, exports), unless the caller names a folder of its own (Save As of a project
+that has a file, a folder already typed in a field); whatever the user picks is remembered."""
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+
+from modstudio.gui import settings
 
 PROJECT_FILTER = "ModStudio projects (*.modstudio)"
 DATA_FILTER = "Data files (*.csv *.tsv *.txt *.npz *.npy *.idx *-ubyte *-ubyte.gz);;All files (*)"
 
 
-def ask_open_project(parent: QWidget, start: str = "") -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open project", start, f"{PROJECT_FILTER};;All files (*)")
+def start_in(kind: str, suggested: str = "") -> str:
+    """Where a dialog opens: ``suggested`` if it names a folder, else the last folder used for
+    ``kind`` (with ``suggested``'s bare file name in it)."""
+    if os.path.dirname(suggested):
+        return suggested
+    folder = settings.last_folder(kind)
+    return os.path.join(folder, suggested) if suggested else folder
+
+
+def _chosen(kind: str, path: str | None) -> str | None:
+    if path:
+        settings.remember_folder(kind, path)
     return path or None
+
+
+def ask_open_project(parent: QWidget, start: str = "") -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open project", start_in("projects", start),
+                                          f"{PROJECT_FILTER};;All files (*)")
+    return _chosen("projects", path)
 
 
 def ask_save_project(parent: QWidget, suggested: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, "Save project", suggested, PROJECT_FILTER)
+    path, _ = QFileDialog.getSaveFileName(parent, "Save project", start_in("projects", suggested), PROJECT_FILTER)
     if path and not path.endswith(".modstudio"):
         path += ".modstudio"
-    return path or None
+    return _chosen("projects", path)
 
 
 def ask_data_path(parent: QWidget, folder: bool = False) -> str | None:
+    start = start_in("data")
     if folder:
-        path = QFileDialog.getExistingDirectory(parent, "Import an image folder (one sub-folder per class)")
+        path = QFileDialog.getExistingDirectory(parent, "Import an image folder (one sub-folder per class)", start)
     else:
-        path, _ = QFileDialog.getOpenFileName(parent, "Import a data file", "", DATA_FILTER)
-    return path or None
+        path, _ = QFileDialog.getOpenFileName(parent, "Import a data file", start, DATA_FILTER)
+    return _chosen("data", path)
 
 
 def ask_folder(parent: QWidget, title: str, start: str = "") -> str | None:
     """A folder to write into (TensorBoard logs, an MLflow file store); the dialog can make a new one."""
-    return QFileDialog.getExistingDirectory(parent, title, start) or None
+    return _chosen("exports", QFileDialog.getExistingDirectory(parent, title, start_in("exports", start)))
 
 
 def ask_tracking_target(parent: QWidget, question) -> str | None:
@@ -43,6 +68,18 @@ def ask_tracking_target(parent: QWidget, question) -> str | None:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.value() or None
+
+
+def ask_export(parent: QWidget, question) -> object | None:
+    """File → Export's run, tasks and format (``export_dialog.ExportChoice``), or None: cancelled.
+    ``question``: an ``ExportQuestion`` (the runs with weights, the one to offer first, task names)."""
+    from modstudio.gui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(question, parent)
+    try:
+        return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    finally:
+        dialog.deleteLater()
 
 
 def show_error(parent: QWidget, title: str, text: str) -> None:
@@ -125,6 +162,23 @@ def ask_stop_run(parent: QWidget) -> bool:
     return box.clickedButton() is stop
 
 
+def ask_undo_run(parent: QWidget, run) -> bool:
+    """Undo would delete a trained run from the project: True to go ahead (default: keep it)."""
+    trained = len(run.paths)
+    acc = run.metrics.acc
+    figures = f", ACC {acc * 100:.1f} %" if acc is not None else ""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Undo a training run?",
+                      f"Undo removes the {run.strategy} run {run.id[:8]} ({run.status}, {trained} "
+                      f"task{'s' * (trained != 1)} trained{figures}) and its trained weights from the project.",
+                      parent=parent)
+    box.setInformativeText("Redo brings it back, until another edit is made.")
+    remove = box.addButton("Remove Run", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("Keep Run", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is remove
+
+
 def show_run_error(parent: QWidget, title: str, text: str, details: str = "") -> None:
     """A failed run: the reason, and the log and traceback under "Show Details"."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
@@ -138,9 +192,9 @@ def ask_save_file(parent: QWidget, title: str, suggested: str, filters: str) -> 
     """A path to write (plots, metrics); the first filter's suffix is added when none is given."""
     import re
 
-    path, chosen = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    path, chosen = QFileDialog.getSaveFileName(parent, title, start_in("exports", suggested), filters)
     if path and "." not in path.rsplit("/", 1)[-1]:
         match = re.search(r"\*(\.\w+)", chosen or filters)
         if match:
             path += match.group(1)
-    return path or None
+    return _chosen("exports", path)

@@ -17,11 +17,13 @@ from PySide6.QtGui import QUndoStack
 from modstudio.graph.check import CheckReport
 from modstudio.graph.commands import Command
 from modstudio.gui import undo
+from modstudio.project.check import check_project
 
 class Document(QObject):
     project_replaced = Signal()
     checked = Signal(object)  # CheckReport
     name_changed = Signal(str)
+    path_changed = Signal()  # saved under another name, or another project opened: the title follows
     settings_changed = Signal(object)  # TrainingSettings
     tasks_changed = Signal()  # a task added, removed, replaced (renamed) or moved
     runs_changed = Signal()  # a run added to or removed from the history
@@ -49,6 +51,12 @@ class Document(QObject):
     def name(self) -> str:
         return self.project.name
 
+    @property
+    def display_name(self) -> str:
+        """What the title bar and the close prompt call the project: its file's name once it has a
+        file (that is what the user looks for on disk), its own name before."""
+        return self.path.name if self.path is not None else self.project.name
+
     def set_project(self, project: Any, path: str | Path | None = None) -> None:
         """Show another project: history is cleared and every view rebinds."""
         for disconnect in self._disconnect:
@@ -59,6 +67,7 @@ class Document(QObject):
         self.undo_stack.clear()
         self.recheck()
         self.project_replaced.emit()
+        self.path_changed.emit()
 
     def _follow(self, project) -> list:
         e, g = project.events, project.graph.events
@@ -80,6 +89,7 @@ class Document(QObject):
     def mark_saved(self, path: str | Path) -> None:
         self.path = Path(path)
         self.undo_stack.setClean()
+        self.path_changed.emit()  # Save As while already clean changes no clean state
 
     @property
     def modified(self) -> bool:
@@ -112,7 +122,7 @@ class Document(QObject):
         self._tasks_edited()
 
     def _tasks_edited(self) -> None:
-        self._dirty_check = True  # the first task supplies the input shape and class count
+        self._dirty_check = True  # the tasks give the input shape and class count, and must fit the network
         self.tasks_changed.emit()
 
     def _on_project_run_added(self, index: int, run) -> None:
@@ -129,17 +139,10 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ checking
 
-    def check_inputs(self) -> dict[str, Any]:
-        """The input shape and class count the first task supplies to 'from the task' params."""
-        tasks = list(self.project.tasks)
-        if not tasks:
-            return {}
-        first = tasks[0]
-        return {"input_shape": tuple(first.sample_shape), "classes": int(first.num_classes)}
-
     def recheck(self) -> CheckReport:
+        """The graph checked with the tasks (``project.check``): shapes, and whether the tasks fit it."""
         self._dirty_check = False
-        self.report = self.project.graph.check(**self.check_inputs())
+        self.report = check_project(self.project)
         self.checked.emit(self.report)
         return self.report
 

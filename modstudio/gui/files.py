@@ -46,7 +46,7 @@ class ProjectFiles(QObject):
         """True when it is fine to drop the current project (saved, discarded, or unchanged)."""
         if not self.document.modified:
             return True
-        answer = dialogs.ask_save_changes(self.window, self.document.name)
+        answer = dialogs.ask_save_changes(self.window, self.document.display_name)
         if answer == "save":
             return self.save()
         return answer == "discard"
@@ -63,8 +63,7 @@ class ProjectFiles(QObject):
 
     def open_project(self, path: str | None = None) -> bool:
         if path is None:
-            start = str(self.document.path.parent) if self.document.path else ""
-            path = dialogs.ask_open_project(self.window, start)
+            path = dialogs.ask_open_project(self.window)  # starts where the last project was opened or saved
             if not path:
                 return False
         if not self.maybe_save():
@@ -74,6 +73,7 @@ class ProjectFiles(QObject):
             return False
         self._replace(project, Path(path))
         settings.add_recent_file(path)
+        settings.remember_folder("projects", path)  # opened from Recent or a drop counts as used too
         for warning in project.warnings:
             self.document.message.emit(warning)
         if project.warnings:
@@ -134,7 +134,8 @@ class ProjectFiles(QObject):
         return self.save_to(self.document.path)
 
     def save_as(self) -> bool:
-        suggested = str(self.document.path or Path.home() / f"{self.document.name}.modstudio")
+        # a project's own file, or its name in the folder last used for projects
+        suggested = str(self.document.path or f"{self.document.name}.modstudio")
         path = dialogs.ask_save_project(self.window, suggested)
         return bool(path) and self.save_to(path)
 
@@ -148,6 +149,7 @@ class ProjectFiles(QObject):
             return False
         self.document.mark_saved(saved or path)
         settings.add_recent_file(saved or path)
+        settings.remember_folder("projects", saved or path)
         self._forget_recovery(self.document.project)
         self.document.message.emit(f"Saved {Path(saved or path).name}")
         return True

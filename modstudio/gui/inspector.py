@@ -212,10 +212,11 @@ class ProjectPage(QWidget):
                 for strategy in strategy_specs.specs():
                     widget.addItem(strategy.title, strategy.name)
                 widget.activated.connect(lambda i, w=widget: self._set_strategy(w.itemData(i)))
-            elif spec.type == "choice":
+            elif spec.type in ("choice", "bool"):
                 widget = QComboBox()
-                for choice in spec.choices:
-                    widget.addItem(str(choice), choice)
+                for text, choice in (("no", False), ("yes", True)) if spec.type == "bool" else (
+                        (str(c), c) for c in spec.choices):
+                    widget.addItem(text, choice)
                 widget.activated.connect(lambda i, n=name, w=widget: self._set(n, w.itemData(i)))
             elif name == "device":
                 widget = QComboBox()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget, QInputDia
 
 from modstudio import __version__
 from modstudio.graph.commands import RenameGroup
-from modstudio.gui import dialogs, settings, theme, welcome
+from modstudio.gui import dialogs, settings, theme, undo, welcome
 from modstudio.gui.canvas.editing import CanvasEditor
 from modstudio.gui.canvas.scene import GraphScene
 from modstudio.gui.canvas.view import CanvasView
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.document.message.connect(self._on_scene_status)
         self.document.checked.connect(self._on_document_checked)
         self.document.name_changed.connect(self._update_title)
+        self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.undo_stack.indexChanged.connect(self._update_actions)
 
@@ -127,7 +128,9 @@ class MainWindow(QMainWindow):
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
         stack = self.document.undo_stack
-        self.undo_action = stack.createUndoAction(self, "&Undo")
+        # Undo asks before it deletes a trained run (undoing the AddRun that kept it)
+        self.undo_action = undo.guarded_undo_action(stack, self, "&Undo",
+                                                    lambda run: dialogs.ask_undo_run(self, run))
         self.undo_action.setShortcut(QKeySequence(K.Undo))
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcut(QKeySequence(K.Redo))
@@ -225,7 +228,7 @@ class MainWindow(QMainWindow):
         self.view.fit()
 
     def _update_title(self, *args) -> None:
-        self.setWindowTitle(f"{self.document.name}[*] — ModStudio")
+        self.setWindowTitle(f"{self.document.display_name}[*] — ModStudio")
         self.setWindowModified(self.document.modified)
 
     def _update_actions(self, *args) -> None:

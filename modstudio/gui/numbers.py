@@ -10,3 +10,13 @@ def compact_count(n: int, space: str = "") -> str:
     if n >= 10_000:
         return f"{n / 1e3:.1f}{space}k"
     return f"{n:,}"
+
+
+def compact_rate(per_s: float, space: str = " ") -> str:
+    """A rate as people read it at a glance: 8.4 · 830 · 8.3 k · 1.2 M (three figures at most).
+
+    Rates are measured, so their decimals are noise; a count's rule (8,330.78…) would print them."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if round(per_s / scale, 1) >= 1:  # 999.96 is "1.0 k", not "1000"
+            return f"{per_s / scale:.1f}{space}{unit}"
+    return f"{per_s:.1f}" if per_s < 10 else f"{per_s:.0f}"

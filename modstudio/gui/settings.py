@@ -1,4 +1,5 @@
-"""Per-user settings (window layout, recent files) in the per-user config folder.
+"""Per-user settings (window layout, recent files, the folders file dialogs start in) in the
+per-user config folder.
 
 QSettings is pointed at an INI file inside the appdirs config folder, so the layout survives
 launches on every platform and tests can redirect everything with ``MODSTUDIO_CONFIG_DIR``.
@@ -48,3 +49,25 @@ def clear_recent_files() -> None:
     settings = studio_settings()
     settings.setValue("files/recent", [])
     settings.sync()
+
+
+def last_folder(kind: str) -> str:
+    """Where a file dialog for ``kind`` ("projects", "data", "exports") starts: the folder last
+    used for that kind, else the one last used by any dialog, else the home folder; only folders
+    that still exist."""
+    store = studio_settings()
+    for key in (f"folders/{kind}", "folders/last"):
+        value = store.value(key, "")
+        if isinstance(value, str) and value and Path(value).is_dir():
+            return value
+    return str(Path.home())
+
+
+def remember_folder(kind: str, chosen: str | os.PathLike) -> None:
+    """A dialog returned ``chosen`` (a file, or a folder picked as a whole): next time, dialogs
+    start in the folder that holds it."""
+    folder = str(Path(chosen).absolute().parent)
+    store = studio_settings()
+    store.setValue(f"folders/{kind}", folder)
+    store.setValue("folders/last", folder)
+    store.sync()

@@ -1,11 +1,13 @@
 """The ordered task list: what the network learns, one task after another. Every change (add,
-remove, rename, reorder) is an undoable command over ``project.tasks``."""
+remove, rename, reorder) is an undoable command over ``project.tasks``. The project's check
+(``project/check.py``) marks the tasks that do not fit the network, and says why above the list."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QToolButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -14,6 +16,7 @@ from modstudio.gui import dialogs
 from modstudio.project.commands import AddTasks, MoveTask, RemoveTasks, RenameTask
 
 COLUMNS = ("#", "Task", "Classes", "Train / val / test", "Source")
+PROBLEM_COLOR = "#ff7b7f"  # the canvas's and the status bar's colour for a problem
 
 
 def task_source(task) -> str:
@@ -121,13 +124,19 @@ class TasksPanel(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.summary, 4)
+        self.problems = QLabel(objectName="error")
+        self.problems.setWordWrap(True)
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
         layout.addLayout(buttons)
+        layout.addWidget(self.problems)
         layout.addWidget(self.tree)
         document.tasks_changed.connect(self.refresh)
         document.project_replaced.connect(self.refresh)
+        document.checked.connect(self._on_document_checked)
         self.refresh()
 
     def _button(self, text: str, tip: str, slot) -> QToolButton:
@@ -166,6 +175,30 @@ class TasksPanel(QWidget):
         else:
             self.summary.setText("No tasks yet: add a built-in dataset, or drop a data file or folder here.")
         self._update_buttons()
+        self._show_problems()
+
+    def _on_document_checked(self, report) -> None:
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        """The check's problems with the tasks: above the list, and on each row they are about."""
+        report = self.document.report
+        errors = report.task_errors() if report is not None else []
+        self.problems.setText("\n".join(f"⚠ {e.message}" for e in errors))
+        self.problems.setVisible(bool(errors))
+        about: dict[int, list[str]] = {}
+        for error in errors:
+            for index in error.tasks:
+                about.setdefault(index, []).append(error.message)
+        self.tree.blockSignals(True)  # not a rename
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            item.setText(0, f"⚠ {i + 1}" if i in about else str(i + 1))
+            brush = QBrush(QColor(PROBLEM_COLOR)) if i in about else None  # None: the theme's colour again
+            for column in range(len(COLUMNS)):
+                item.setData(column, Qt.ItemDataRole.ForegroundRole, brush)
+            item.setToolTip(0, "\n".join(about.get(i, [])))
+        self.tree.blockSignals(False)
 
     def selected_indices(self) -> list[int]:
         return sorted(self.tree.indexOfTopLevelItem(i) for i in self.tree.selectedItems())

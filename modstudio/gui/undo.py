@@ -6,16 +6,21 @@ the project itself); the first redo happens when the command is pushed. A comman
 refuses on that first redo marks itself obsolete, so QUndoStack drops it instead of recording
 an edit that never happened, and the refusal's message is kept for the caller to show. Views
 redraw from the model's events, never from here.
+
+The window's Undo is :func:`guarded_undo_action`: an undo that would delete a trained run (undoing
+its ``AddRun``) asks first, since a run can take hours to train again.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QUndoCommand, QUndoStack
 
 from modstudio.graph.commands import Command, MoveNodes
 from modstudio.graph.model import GraphError
+from modstudio.project.commands import AddRun
 
 MOVE_ID = 1001
 
@@ -63,10 +68,42 @@ def push(stack: QUndoStack, command: Command, root: Any, merge_key: object | Non
     return adapter.error
 
 
+def trained_run_undone(stack: QUndoStack) -> Any | None:
+    """The run the next undo would delete when it trained at least one task (an ``AddRun``), else None."""
+    if not stack.canUndo():
+        return None
+    command = getattr(stack.command(stack.index() - 1), "command", None)
+    if isinstance(command, AddRun) and command.run.paths:
+        return command.run
+    return None
+
+
+def guarded_undo_action(stack: QUndoStack, parent: QObject, prefix: str,
+                        confirm: Callable[[Any], bool]) -> QAction:
+    """``stack.createUndoAction(parent, prefix)``, except that an undo deleting a trained run happens
+    only when ``confirm(run)`` says so."""
+    action = QAction(prefix, parent)
+
+    def on_text(text: str) -> None:
+        action.setText(f"{prefix} {text}" if text else prefix)
+
+    def on_triggered() -> None:
+        run = trained_run_undone(stack)
+        if run is None or confirm(run):
+            stack.undo()
+
+    stack.canUndoChanged.connect(action.setEnabled)
+    stack.undoTextChanged.connect(on_text)
+    action.triggered.connect(on_triggered)
+    action.setEnabled(stack.canUndo())
+    on_text(stack.undoText())
+    return action
+
+
 def _message(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
     return str(exc) or type(exc).__name__
 
 
-__all__ = ["UndoAdapter", "push", "GraphError"]
+__all__ = ["UndoAdapter", "push", "trained_run_undone", "guarded_undo_action", "GraphError"]

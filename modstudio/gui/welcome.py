@@ -191,8 +191,10 @@ class WelcomePage(QWidget):
     # ------------------------------------------------------------------ content
 
     def refresh(self) -> None:
-        """Re-read the recent files (the examples are fixed for a session)."""
+        """Re-read the recent files and the examples (one whose benchmark was downloaded since, by
+        `modstudio data get` in a terminal, appears now)."""
         self.refresh_recent()
+        self.refresh_examples()
 
     def refresh_recent(self) -> None:
         self.recent_list.clear()

@@ -86,4 +86,4 @@ def _check_callbacks(callbacks, trainer_ready) -> list[Callback]:
 
 def run_summary(run: Run) -> Summary:
     """The run's figures; a run that failed before its first evaluation has none (not made-up ones)."""
-    return summarize(run.acc_matrix) if run.acc_matrix else Summary(0, None, None, None, None)
+    return summarize(run.acc_matrix, run.metrics.test_sizes) if run.acc_matrix else Summary(0, None, None, None, None)

@@ -67,16 +67,58 @@ class Progress(Event):
 
 @dataclass(frozen=True)
 class EpochEnded(Event):
+    """One epoch of a task's training: its mean loss, the learning rate it trained at, and every
+    task's test accuracy after it — empty when the run evaluates only after each task
+    (``evaluate = "task"``)."""
+
     task: int
     epoch: int
     train_loss: float
     accuracies: list[float]
     fraction: float
+    lr: float | None = None
 
     def curve_point(self) -> dict[str, Any]:
         """This epoch as a point of ``Run.curves`` (the trainer's record, and one rebuilt from events)."""
         return {"task": self.task, "epoch": self.epoch, "fraction": self.fraction, "loss": self.train_loss,
-                "acc": list(self.accuracies)}
+                "acc": list(self.accuracies), "lr": self.lr}
+
+
+@dataclass(frozen=True)
+class EarlyStopping(Event):
+    """The end of a task's training phase under early stopping: ``epochs`` trained of ``planned``
+    (fewer when ``patience`` epochs went by without a better validation accuracy); the task keeps
+    the weights of ``best_epoch`` (0-based), whose validation accuracy was ``val_accuracy``."""
+
+    task: int
+    epochs: int
+    planned: int
+    best_epoch: int
+    val_accuracy: float
+    patience: int
+
+    @property
+    def stopped(self) -> bool:
+        return self.epochs < self.planned
+
+    def describe(self) -> str:
+        """One line for the run's log (the CLI and the studio say the same)."""
+        kept = f"keeps epoch {self.best_epoch + 1}'s weights (validation accuracy {self.val_accuracy * 100:.1f} %)"
+        if self.stopped:
+            return (f"task {self.task + 1}: early stopping after {self.epochs} of {self.planned} epochs "
+                    f"(no better validation accuracy for {self.patience}); {kept}")
+        return f"task {self.task + 1}: trained all {self.epochs} epochs; {kept}"
+
+
+@dataclass(frozen=True)
+class EarlyStoppingSkipped(Event):
+    """Early stopping was asked for but cannot judge ``task`` (``reason``): it trains every epoch."""
+
+    task: int
+    reason: str
+
+    def describe(self) -> str:
+        return f"task {self.task + 1}: no early stopping, {self.reason}; it trains every epoch"
 
 
 @dataclass(frozen=True)
@@ -99,10 +141,11 @@ class CandidateEvaluated(Event):
     """Expansion: one reuse-or-grow candidate after its short training."""
 
     task: int
-    reused: int  # number of leading trainable nodes reused
+    reused: int  # number of trainable nodes reused (the first ones for prefix, the last for suffix)
     val_accuracy: float
     new_parameters: int
     source_task: int
+    reuse: str = "prefix"  # "prefix": reuse the first nodes, grow the rest; "suffix": grow the first
 
 
 @dataclass(frozen=True)
@@ -114,6 +157,20 @@ class TaskEnded(Event):
     path: dict[str, int] = field(default_factory=dict)
     task_parameters: int = 0  # what this task's inference uses
     task_inference: list[float] | None = None  # class-incremental path runs: right-path rate per task so far
+
+
+@dataclass(frozen=True)
+class ValidationCarved(Event):
+    """A task without a validation split got one, carved from its training data, because the
+    strategy selects on validation (a choice on a score of nothing would be no choice)."""
+
+    task: int
+    n_val: int
+    n_train: int  # training samples left
+
+    def describe(self) -> str:
+        return (f"task {self.task + 1} has no validation split: {self.n_val} of its training samples "
+                f"(stratified, seeded) validate, {self.n_train} train")
 
 
 @dataclass(frozen=True)

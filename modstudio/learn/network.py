@@ -18,6 +18,7 @@ from torch import nn
 
 from modstudio.learn.compiler import CompileError, build_node, execution_plan, module_key
 from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
+from modstudio.project import features
 
 if TYPE_CHECKING:
     from modstudio.graph import Graph
@@ -29,16 +30,39 @@ class NetworkError(ValueError):
     """The graph cannot serve these tasks (invalid graph, head width that contradicts a task)."""
 
 
+def _channel_map(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A 1×1 map over the channel (first non-batch) axis: dense for vectors, 1×1 conv for maps."""
+    return torch.einsum("oc,bc...->bo...", weight, x)
+
+
+class LateralAdapter(nn.Module):
+    """Progressive networks' adapter (Rusu et al. 2016, eq. 2): the older columns' activations,
+    each scaled by a learned α, projected to ``width`` channels, a ReLU, then projected to this
+    column's channels. The last projection starts at zero, so a new column begins exactly as an
+    independent network; parameters grow by (older columns × C + C) × width, not C² per column."""
+
+    def __init__(self, columns: int, channels: int, width: int) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.ones(columns))
+        bound = 1.0 / (columns * channels) ** 0.5
+        self.down = nn.Parameter(torch.empty(width, columns * channels).uniform_(-bound, bound))
+        self.up = nn.Parameter(torch.zeros(channels, width))
+
+    def forward(self, older: list[torch.Tensor]) -> torch.Tensor:
+        scaled = torch.cat([a * self.alpha[j] for j, a in enumerate(older)], dim=1)
+        return _channel_map(self.up, torch.relu(_channel_map(self.down, scaled)))
+
+
 class ChannelMix(nn.Module):
-    """A lateral adapter: a learned C×C mix over the channel (first non-batch) axis, zero at start,
-    so a new progressive column begins exactly as an independent network."""
+    """The first lateral form: a learned C×C mix per older column, zero at start. Kept so runs
+    saved with it still restore; new runs use :class:`LateralAdapter`."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(channels, channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("oc,bc...->bo...", self.weight, x)
+        return _channel_map(self.weight, x)
 
 
 class ModularNetwork(nn.Module):
@@ -94,6 +118,7 @@ class ModularNetwork(nn.Module):
         head_step = self.plan[slot[self.head_id]]
         self._feature_slot = slot[head_step.sources[0]]
         self.feature_width = int(report.nodes[head_step.sources[0]].shape[0])  # what a head reads
+        self.feature_nodes = features.feature_nodes(self.graph, self.head_id)  # what makes a head's input
         # Class-incremental readouts (``modstudio.learn.readouts``): one classifier over every
         # path's features, and a router that names a sample's task. None unless a strategy asks.
         self.unified: FeatureClassifier | None = None
@@ -224,9 +249,12 @@ class ModularNetwork(nn.Module):
                 outs.append(module([outs[i] for i in sources]))
                 continue
             inp = outs[sources[0]]
-            if adapters is not None and adapters[index] is not None:
-                for column, adapter in zip(older, adapters[index]):
-                    inp = inp + adapter(column[sources[0]])
+            adapter = adapters[index] if adapters is not None else None
+            if isinstance(adapter, LateralAdapter):
+                inp = inp + adapter([column[sources[0]] for column in older])
+            elif adapter is not None:  # ChannelMix per older column (runs saved before adapters)
+                for column, mix in zip(older, adapter):
+                    inp = inp + mix(column[sources[0]])
             outs.append(module(inp))
         return outs
 
@@ -253,22 +281,13 @@ class ModularNetwork(nn.Module):
 
     def feature_key(self, task: int) -> tuple:
         """What determines ``task``'s features (the head's input): the instances feeding it.
-        Two tasks with the same key compute the same features, so a readout needs only one."""
-        path, keys = self.paths[task], []
-        for index, step in enumerate(self.plan):
-            own = ("input",) if step.node_id == self.input_id else (step.node_id, path[step.node_id])
-            keys.append((own, tuple(keys[self._slot[s]] for s in step.sources)))
-        return (task,) if task in self.lateral_tasks else keys[self._feature_slot]
+        Two tasks with the same key compute the same features, so a readout needs only one.
+        The rule is ``modstudio.project.features`` (torch-free: the studio shows it too)."""
+        return features.feature_key(self.paths[task], self.feature_nodes, task, task in self.lateral_tasks)
 
     def feature_sources(self, n_tasks: int | None = None) -> list[int]:
         """The first task of every distinct feature key among the first ``n_tasks`` paths."""
-        seen, sources = set(), []
-        for task in range(len(self.paths) if n_tasks is None else n_tasks):
-            key = self.feature_key(task)
-            if key not in seen:
-                seen.add(key)
-                sources.append(task)
-        return sources
+        return features.feature_sources(self.paths, self.feature_nodes, self.lateral_tasks, n_tasks)
 
     def head_inputs(self, x: torch.Tensor, tasks: Sequence[int], overrides=None, override_task=None) -> list[torch.Tensor]:
         """The features every task in ``tasks`` gives its head, modules shared by paths run once."""
@@ -325,8 +344,9 @@ class ModularNetwork(nn.Module):
 
     # ------------------------------------------------------------------ progressive laterals
 
-    def add_laterals(self, task: int) -> None:
-        """Give column ``task`` zero-initialised adapters from every older column (Rusu et al. 2016)."""
+    def add_laterals(self, task: int, width: int | None) -> None:
+        """Give column ``task`` lateral inputs from every older column (Rusu et al. 2016), through
+        adapters of ``width`` channels (None: the C×C mixes runs were saved with before adapters)."""
         self.lateral_tasks.add(task)
         if task == 0:
             return
@@ -334,9 +354,9 @@ class ModularNetwork(nn.Module):
             if not self._takes_lateral(index):
                 continue
             channels = self.report.nodes[step.sources[0]].shape[0]
-            self.laterals[f"t{task}_s{index}"] = nn.ModuleList(
-                ChannelMix(channels) for _ in range(task)
-            ).to(self._device())
+            adapter = (LateralAdapter(task, channels, width) if width is not None
+                       else nn.ModuleList(ChannelMix(channels) for _ in range(task)))
+            self.laterals[f"t{task}_s{index}"] = adapter.to(self._device())
 
     def _takes_lateral(self, index: int) -> bool:
         step = self.plan[index]

@@ -18,6 +18,7 @@ from modstudio.project import strategy_specs
 from modstudio.project.tensors import numeric_problem
 
 _BANK_KEY = re.compile(r"bank/([^/]+)/(\d+)/(.+)")
+_ADAPTER_KEY = re.compile(r"extra/laterals/t\d+_s\d+\.down")
 _READOUT_KEY = re.compile(r"extra/(unified|router)/(blocks|experts)\.(\d+)\.(.+)")
 
 
@@ -48,7 +49,7 @@ def build_network(
     it calls ``check_parts`` first, since an export's parts are untrusted)."""
     by_instance = _by_instance(weights)
     net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance,
-                    _readouts(weights))
+                    _readouts(weights), _lateral_width(weights))
     for (node_id, index), state in by_instance.items():
         net.instances(node_id)[index].load_state_dict(_tensors(state), strict=True)
     _load_prefixed(net.laterals, weights, "extra/laterals/")
@@ -88,7 +89,7 @@ def check_parts(
                                    "which the weights do not hold")
     with torch.device("meta"):
         net = _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance,
-                        _readouts(weights))
+                        _readouts(weights), _lateral_width(weights))
     nodes = {step.node_id for step in net.plan if step.node_id != net.input_id}
     for task, path in enumerate(paths):
         if set(path) != nodes:
@@ -108,7 +109,7 @@ def check_parts(
 
 
 def _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, paths, by_instance,
-              readouts=None) -> ModularNetwork:
+              readouts=None, lateral_width=None) -> ModularNetwork:
     """The network with its bank grown, paths, laterals and readouts in place, weights not loaded."""
     try:
         spec = strategy_specs.get(strategy)
@@ -132,9 +133,17 @@ def _skeleton(graph, input_shape, task_classes, strategy, scenario, union_size, 
     net.restore_paths(paths)
     if spec.laterals:
         for task in range(len(net.paths)):
-            net.add_laterals(task)
+            net.add_laterals(task, lateral_width)
     _add_readouts(net, readouts or {}, union_size)
     return net
+
+
+def _lateral_width(weights: dict[str, np.ndarray]) -> int | None:
+    """The width of the run's lateral adapters; None for runs saved with C×C mixes (or none)."""
+    for key, array in weights.items():
+        if _ADAPTER_KEY.fullmatch(key) and array.ndim == 2:
+            return int(array.shape[0])
+    return None
 
 
 def _readouts(weights: dict[str, np.ndarray]) -> dict[str, tuple[str, int, int]]:

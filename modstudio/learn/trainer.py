@@ -22,19 +22,20 @@ from modstudio.data import union_classes
 from modstudio.learn import events as ev
 from modstudio.learn.context import TaskContext
 from modstudio.learn.device import resolve_device
+from modstudio.learn.early_stopping import EarlyStopper
 from modstudio.learn.network import ModularNetwork
+from modstudio.learn.optim import OPTIMIZERS, new_optimizer, new_schedule
 from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
 from modstudio.learn.recorder import RunRecorder
 from modstudio.learn.strategies import make_strategy
 from modstudio.project.run import Run, now_iso
-from modstudio.project.settings import OPTIMIZER_NAMES, SCENARIOS, TrainingSettings
+from modstudio.project.settings import SCENARIOS, SETTING_SPECS, SettingsError, TrainingSettings, check_setting
 
 Callback = Callable[[ev.Event], None]
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-assert set(OPTIMIZERS) == set(OPTIMIZER_NAMES)
 PROGRESS_INTERVAL_S = 0.25
 EVAL_BATCH = 4096
+VALIDATION_CARVE = 0.1  # of a task's training data, when the strategy needs validation and it has none
 
 
 MODE_DEPENDENT = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.dropout._DropoutNd)
@@ -130,6 +131,9 @@ class Trainer:
             self._prepare()
             self.emit(ev.RunStarted(record.id, self.settings.strategy, len(self.tasks), str(self.device),
                                     self.settings.to_dict(), record.started, [len(d.test_y) for d in self.data]))
+            for carved in self.carved:
+                if carved is not None:
+                    self.emit(carved)
             self.emit(ev.Evaluated(-1, -1, self.evaluate_all()))
             self._started = time.monotonic()
             for task in range(len(self.tasks)):
@@ -174,6 +178,12 @@ class Trainer:
             raise TrainingError(f"unknown optimizer {s.optimizer!r}; use {', '.join(OPTIMIZERS)}")
         if s.epochs < 1 or s.batch_size < 1:
             raise TrainingError("epochs and batch size must be at least 1")
+        for name, spec in SETTING_SPECS.items():  # settings built without replace() were never checked:
+            if spec.type in ("choice", "int", "bool"):  # a name or a count the loop would misread
+                try:
+                    check_setting(name, getattr(s, name))
+                except SettingsError as exc:
+                    raise TrainingError(str(exc)) from None
         shapes = {tuple(t.sample_shape) for t in self.tasks}
         if len(shapes) > 1:
             raise TrainingError(f"all tasks need the same sample shape, found {sorted(shapes)}")
@@ -190,6 +200,8 @@ class Trainer:
         for task in range(len(self.tasks)):
             self.net.add_head(task)
         self.data = [self._to_device(t) for t in self.tasks]
+        self.carved = [self._carve_validation(task) for task in range(len(self.tasks))] \
+            if self.strategy.spec.validation else []
         self._class_task = torch.zeros(len(union), dtype=torch.long, device=self.device)
         for t in reversed(range(len(self.tasks))):  # a class in several tasks names the first
             self._class_task[self.data[t].union_labels] = t
@@ -202,6 +214,7 @@ class Trainer:
         self._modes_matter = any(isinstance(m, MODE_DEPENDENT) for m in self.net.modules())
         self.current_task = -1
         self.task_inference: dict[int, float] = {}
+        self._carried: torch.optim.Optimizer | None = None  # the last training phase's (reset_optimizer off)
         self.strategy.bind(TaskContext(self))
         # torch imports its compiler stack on the first optimiser (seconds): pay that here, not
         # inside the first task's time and samples/s.
@@ -218,6 +231,33 @@ class Trainer:
             tensor(task.test.x, torch.float32), tensor(task.test.y, torch.long),
             tensor([index[c] for c in task.classes], torch.long),
         )
+
+    def _carve_validation(self, task: int) -> ev.ValidationCarved | None:
+        """Give a task without validation data a stratified, seeded tenth of its training split."""
+        data = self.data[task]
+        if len(data.val_y):
+            return None
+        n = len(data.train_y)
+        if n < 2:
+            raise TrainingError(f"task {task + 1} ({self.tasks[task].name}) has no validation split and too "
+                                f"few training samples ({n}) to carve one; {self.settings.strategy} selects on "
+                                "validation: add a validation split to the task")
+        generator = torch.Generator().manual_seed(self.settings.seed * 7919 + task)
+        labels = data.train_y.cpu()
+        val = []
+        for label in torch.unique(labels).tolist():
+            members = torch.nonzero(labels == label).flatten()
+            members = members[torch.randperm(len(members), generator=generator)]
+            val.append(members[:int(round(len(members) * VALIDATION_CARVE))])
+        val = torch.cat(val)
+        if not len(val):  # every class too small for a tenth: one sample still validates
+            val = torch.randperm(n, generator=generator)[:1]
+        keep = torch.ones(n, dtype=torch.bool)
+        keep[val] = False
+        val, keep = val.to(self.device), keep.to(self.device)
+        data.val_x, data.val_y = data.train_x[val], data.train_y[val]
+        data.train_x, data.train_y = data.train_x[keep], data.train_y[keep]
+        return ev.ValidationCarved(task, len(val), int(keep.sum()))
 
     def _train_task(self, task: int) -> None:
         started = time.monotonic()
@@ -239,7 +279,12 @@ class Trainer:
     # ------------------------------------------------------------------ fitting
 
     def fit(self, task: int, epochs: int, overrides=None, phase: str = "train") -> None:
-        """Train ``task`` for ``epochs`` on the strategy's data and loss; evaluates after each epoch."""
+        """Train ``task`` for ``epochs`` on the strategy's data and loss.
+
+        A training phase (``phase`` "train") follows the run's settings: the learning-rate schedule
+        over its epochs, early stopping, the optimiser state carried from the last training phase
+        (``reset_optimizer`` off), an evaluation after each epoch (``evaluate`` "epoch"). A search
+        trial (expansion's candidates and probes) trains at the constant rate with a fresh optimiser."""
         if epochs <= 0:
             return
         x, y, ids = self.strategy.train_set(task)
@@ -249,8 +294,10 @@ class Trainer:
         if not params:
             return
         s = self.settings
-        options = {"lr": s.lr, "weight_decay": s.weight_decay}
-        optimizer = OPTIMIZERS[s.optimizer](params, **options)
+        training = phase == "train"
+        optimizer = new_optimizer(s, params, self._carried if training else None)
+        schedule = new_schedule(s, optimizer, epochs) if training else None
+        stopping = self._early_stopping(task, params) if training else None
         n = len(x)
         batch = min(s.batch_size, n)
         n_batches = (n + batch - 1) // batch
@@ -259,6 +306,7 @@ class Trainer:
         self.net.train()
         self._begin_fit(task, params, overrides)
         for epoch in range(epochs):
+            lr = optimizer.param_groups[0]["lr"]
             order = torch.randperm(n, generator=self.generator).to(self.device)
             total = 0.0
             self._fresh_accuracies = None  # the weights are about to change
@@ -280,12 +328,42 @@ class Trainer:
                 self._maybe_progress(task, epoch, epochs, (b + 1) / n_batches, value, phase)
             self._end_epoch(task, overrides)
             self._epochs_done += 1
-            mean_loss = total / n
-            if phase == "train":
-                accuracies = self._fresh_accuracies = self.evaluate_all()
-                fraction = self._fraction(task, 0.0)
-                self.emit(ev.EpochEnded(task, epoch, mean_loss, accuracies, fraction))
+            if schedule is not None:
+                schedule.step()
+            if training:
+                accuracies = self._fresh_accuracies = self.evaluate_all() if s.evaluate == "epoch" else None
+                stop = stopping is not None and stopping.update(epoch, self._validation_accuracy(task))
+                self.emit(ev.EpochEnded(task, epoch, total / n, accuracies or [], self._fraction(task, 0.0), lr))
+                if stop:
+                    break
+        if training and not s.reset_optimizer:
+            self._carried = optimizer
+        if stopping is not None:
+            if stopping.restore_best():
+                self._fresh_accuracies = None  # the best epoch's weights, not the last one's
+            self.emit(ev.EarlyStopping(task, epoch + 1, epochs, stopping.best_epoch, stopping.best,
+                                       stopping.patience))
         self._end_fit()
+
+    def _early_stopping(self, task: int, params) -> EarlyStopper | None:
+        """The early stopping of a training phase of ``task``, or None: off, or (said in an event)
+        no validation data to judge by."""
+        patience = self.settings.early_stopping_patience
+        if patience <= 0:
+            return None
+        if not len(self.data[task].val_y):
+            self.emit(ev.EarlyStoppingSkipped(task, "its validation split is empty"))
+            return None
+        owned = {id(p) for p in params}
+        owners = [m for m in self.net.modules() if any(id(p) in owned for p in m.parameters(recurse=False))]
+        return EarlyStopper(patience, [*params, *(b for m in owners for b in m.buffers(recurse=False))])
+
+    def _validation_accuracy(self, task: int) -> float:
+        """The current task's validation accuracy, as its training improves it: in the run's scenario,
+        except where a router trained after the task picks the path: then through the task's own head."""
+        net = self.net
+        routed = self.class_incremental and net.shared_head is None and net.unified is None
+        return self.accuracy(task, "val", local=routed)
 
     def optimize(self, task: int, params, tensors, loss_fn, epochs: int, phase: str, seed: int) -> None:
         """Train ``params`` on ``loss_fn(*batch)`` over ``tensors`` (indexed together) for ``epochs``:
@@ -297,7 +375,7 @@ class Trainer:
         if epochs <= 0 or not params or not n:
             return
         s = self.settings
-        optimizer = OPTIMIZERS[s.optimizer](params, lr=s.lr, weight_decay=s.weight_decay)
+        optimizer = new_optimizer(s, params)  # a readout's own, fresh: never carried, never scheduled
         generator = torch.Generator(device="cpu").manual_seed(seed)
         batch = min(s.batch_size, n)
         n_batches = (n + batch - 1) // batch

@@ -5,6 +5,8 @@ rename is atomic), is flushed and fsynced, and only then replaces the target. Th
 version is kept as ``<name>~`` through a hard link, so the target path always names a
 complete file, old or new. A target that is a symbolic link can be written through
 (``follow_symlinks``, as a project save does): the link's target is replaced and the link stays.
+A new file gets the permissions any program's new file gets (0666 less the user's umask), a
+replaced file keeps its own.
 
 Temporary files are named ``.<name>.<digest>.<host>-<pid>-<random>.tmp`` (the name shortened
 so the whole fits the folder's NAME_MAX, the digest a hash of the full name, the host a hash of
@@ -27,6 +29,9 @@ import socket
 import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
+
+NEW_FILE_MODE = 0o666
+"""What a new file asks of ``open``; the kernel takes the user's umask off (0644 under umask 022)."""
 
 STALE_SECONDS = 3600
 """A temporary file of ours whose writer cannot be asked (another computer; an old name without
@@ -65,10 +70,10 @@ def atomic_write(
     path = write_target(given) if follow_symlinks else given
     folder = path.parent if str(path.parent) else Path(".")
     remove_stale_temps(path, follow_symlinks=False)
-    fd, tmp = _create_temp(path)
+    fd, tmp = _create_temp(path, NEW_FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as out:
-            os.chmod(tmp, _mode_for(path))
+            _keep_mode(path, tmp)  # before any byte is written: a private file's content never shows
             write(out)
             out.flush()
             if durable:
@@ -112,13 +117,13 @@ def temp_name(folder: Path, name: str) -> str:
     return f".{head}.{_digest(name)}.{_HOST}-{os.getpid() & 0xFFFFFFFF:08x}-{secrets.token_hex(4)}.tmp"
 
 
-def _create_temp(path: Path) -> tuple[int, Path]:
+def _create_temp(path: Path, mode: int = 0o600) -> tuple[int, Path]:
     folder = path.parent if str(path.parent) else Path(".")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         tmp = folder / temp_name(folder, path.name)
         try:
-            return os.open(tmp, flags, 0o600), tmp
+            return os.open(tmp, flags, mode), tmp
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
@@ -187,14 +192,16 @@ def remove_stale_temps(path: str | Path, now: float | None = None, *, follow_sym
     return removed
 
 
-def _mode_for(path: Path) -> int:
-    """The replaced file's permissions, or what a new document gets (mkstemp's 0600 is too private)."""
+def _keep_mode(path: Path, tmp: Path) -> None:
+    """Give ``tmp`` the permissions of the file it replaces. A new file keeps what ``open`` gave it,
+    NEW_FILE_MODE less the user's umask, as any program's new document gets. (The umask is never
+    read with ``os.umask``: that sets it too, for every thread of the process, so a file another
+    thread created meanwhile got the wrong permissions.)"""
     try:
-        return os.stat(path).st_mode & 0o777
+        mode = os.stat(path).st_mode & 0o777
     except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return
+    os.chmod(tmp, mode)
 
 
 def _keep_backup(path: Path) -> None:

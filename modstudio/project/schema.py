@@ -192,10 +192,18 @@ def parse_task(value: Any, path: str) -> TaskEntry:
     return entry
 
 
+# Every format-2 file has these settings. One declared since is optional: a file without it was
+# written before it existed, and trained as its default does (which keeps today's behaviour).
+FORMAT_2_SETTINGS = frozenset({"strategy", "epochs", "batch_size", "lr", "optimizer", "weight_decay", "seed",
+                               "device", "scenario", "strategy_params", "embed_data"})
+
+
 def parse_settings(value: Any, path: str) -> TrainingSettings:
-    """The settings object, every setting checked by its one declaration (``SETTING_SPECS``)."""
+    """The settings object, every setting checked by its one declaration (``SETTING_SPECS``);
+    a setting newer than the file takes its default."""
     names = {f.name for f in fields(TrainingSettings)}
-    obj(value, path, names)
+    obj(value, path, FORMAT_2_SETTINGS, names - FORMAT_2_SETTINGS)
+    value = {**{n: SETTING_SPECS[n].default for n in names - FORMAT_2_SETTINGS}, **value}
     checked = {}
     for name in names:
         if name == "strategy_params":

@@ -21,6 +21,8 @@ from modstudio.graph.catalog import ParamSpec, ParamTypeError
 EMBED_MODES = ("auto", "always", "never")
 OPTIMIZER_NAMES = ("adam", "adamw", "sgd")  # the learn layer maps each to its torch optimiser
 SCENARIOS = ("task", "class")
+EVALUATE_WHEN = ("epoch", "task")
+LR_SCHEDULES = ("constant", "step", "cosine")  # the learn layer maps each to a torch.optim.lr_scheduler
 SEED_MAX = 2**63 - 1  # what torch.manual_seed takes
 
 
@@ -43,6 +45,22 @@ SETTING_SPECS: dict[str, ParamSpec] = {s.name: s for s in (
     ParamSpec("device", "str", "auto", "auto (a GPU if present), cpu, cuda, cuda:N or mps", title="Device"),
     ParamSpec("scenario", "choice", "task", "task-incremental (the task id is given at test time) or "
               "class-incremental (it is inferred)", choices=SCENARIOS, title="Scenario"),
+    ParamSpec("lr_schedule", "choice", "constant", "the learning rate over each task's training, restarting with "
+              "every task: constant; step (times lr_step_factor every lr_step_epochs epochs); cosine (annealed "
+              "to 0 over the task's epochs)", choices=LR_SCHEDULES, title="LR schedule"),
+    ParamSpec("lr_step_epochs", "int", 2, "the step schedule: epochs between two decays of the learning rate",
+              min=1, max=1_000_000, title="LR step every"),
+    ParamSpec("lr_step_factor", "float", 0.1, "the step schedule: what each decay multiplies the learning rate by",
+              min=1e-3, max=1.0, title="LR step factor"),
+    ParamSpec("early_stopping_patience", "int", 0, "stop a task's training after this many epochs without a better "
+              "validation accuracy, keeping its best epoch's weights (0: off; a task without validation "
+              "data trains every epoch, and the run says so)", min=0, max=1_000_000, title="Early stopping"),
+    ParamSpec("reset_optimizer", "bool", True, "a fresh optimiser for every task (on), or one whose state "
+              "(Adam's moments, step counts) carries over for the parameters trained again (off)",
+              title="Reset optimiser"),
+    ParamSpec("evaluate", "choice", "epoch", "when every task's test split is scored: after every epoch (live "
+              "curves) or only after each task (faster; the accuracy matrix is the same)",
+              choices=EVALUATE_WHEN, title="Evaluate after"),
     ParamSpec("embed_data", "choice", "auto", "keep task data inside the project file: auto (when small), "
               "always, or never (when it can be rebuilt)", choices=EMBED_MODES, title="Embed data"),
 )}
@@ -62,6 +80,12 @@ class TrainingSettings:
     device: str = "auto"
     scenario: str = "task"
     strategy_params: dict[str, Any] = field(default_factory=dict)
+    lr_schedule: str = "constant"  # per task: "constant", "step", "cosine"
+    lr_step_epochs: int = 2
+    lr_step_factor: float = 0.1
+    early_stopping_patience: int = 0  # epochs without a better validation accuracy; 0: off
+    reset_optimizer: bool = True  # False: optimiser state carries across tasks (Avalanche's default)
+    evaluate: str = "epoch"  # "epoch" (live curves) or "task" (the accuracy matrix only)
     embed_data: str = "auto"  # "auto" (when small), "always", "never" (when rebuildable)
 
     def to_dict(self) -> dict[str, Any]:

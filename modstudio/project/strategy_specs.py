@@ -41,7 +41,8 @@ class StrategySpec:
     reference: str = ""  # the published method it implements
     path_based: bool = False  # a path per task: class-incremental runs infer the task
     laterals: bool = False  # adds lateral connections from earlier tasks' columns
-    memory: bool = False  # keeps a buffer of earlier tasks' samples
+    memory: bool = False  # keeps a buffer of earlier tasks' samples (path strategies: class scenario, readouts)
+    validation: bool = False  # selects on a validation split: one is carved from training data if a task has none
     params: tuple[ParamSpec, ...] = ()
 
     def defaults(self) -> dict[str, Any]:
@@ -135,7 +136,7 @@ REPLAY_BATCH = _int("replay_batch", 0, "samples drawn from the memory per step (
 ROUTERS = ("confidence", "gate", "memory")  # how a path strategy names a sample's task, class scenario
 ROUTER_PARAMS = (
     _int("router_epochs", 0, "epochs a task router trains per task; 0 = the task's epochs", high=10**6),
-    _int("gate_hidden", 16, "width of each task's autoencoder in the gate", low=1, high=1 << 16),
+    _int("gate_hidden", 32, "width of each task's autoencoder in the gate", low=1, high=1 << 16),
 )
 
 
@@ -190,20 +191,28 @@ for _spec in (
     StrategySpec(
         "progressive", "Progressive networks",
         "A fresh copy of the network per task, with lateral inputs from the frozen older columns.",
-        reference="Rusu et al. 2016", path_based=True, laterals=True,
-        params=(task_inference("memory", ROUTERS), *ROUTER_PARAMS, MEMORY, BALANCED_MEMORY)),
+        reference="Rusu et al. 2016; class scenario: Expert Gate (Aljundi et al. 2017)", path_based=True,
+        laterals=True, memory=True,
+        params=(_int("adapter_width", 16, "channels of each lateral adapter's projection (Rusu et al.'s "
+                                          "dimensionality reduction)", low=1, high=1 << 16),
+                task_inference("gate", ROUTERS), *ROUTER_PARAMS, MEMORY, BALANCED_MEMORY)),
     StrategySpec(
         "expansion", "Modular expansion (reuse or grow)",
         "For each new task, reuse frozen modules of the most similar task where they help and grow new ones "
         "where needed.",
         reference="after MNTDP (Veniat et al. 2021): reuse the most similar task's modules, grow the rest, "
-                  "select on validation", path_based=True,
+                  "select on validation; class scenario: DER's unified classifier (Yan et al. 2021)",
+        path_based=True, memory=True, validation=True,
         params=(_int("search_epochs", 0, "epochs each candidate trains; 0 = half the task's epochs", high=10**6),
                 _int("probe_epochs", 1, "epochs of the probe that ranks earlier tasks by similarity", high=10**6),
+                _int("probe_sources", 3, "earlier tasks probed, the best by a nearest-class-mean ranking first",
+                     low=1, high=10**6),
+                ParamSpec("suffix_reuse", "bool", True, "also try growing the first modules and reusing the "
+                                                       "rest (new inputs, similar concepts)"),
                 _float("tolerance", 0.01, "validation accuracy a cheaper candidate may lose and still win",
                        high=1.0),
                 ParamSpec("warm_start", "bool", True, "grown modules start as copies of the reused task's"),
-                task_inference("unified", ("unified", *ROUTERS)),
+                task_inference("gate", ("unified", *ROUTERS)),
                 _float("aux_weight", 1.0, "class scenario, unified: weight of DER's auxiliary new-vs-old loss"),
                 _int("balance_epochs", 0, "class scenario, unified: epochs the classifier is re-balanced on the "
                                           "memory after each task; 0 = the task's epochs", high=10**6),

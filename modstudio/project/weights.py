@@ -161,7 +161,7 @@ def check_run(run: Any, graph: Graph, tasks: Sequence[Any], run_label: str) -> N
         return  # restoring refuses an unknown strategy by name
     expected: dict[str, tuple[int, ...]] = {}
     if spec.laterals:
-        expected.update(_lateral_shapes(graph, report, len(run.paths)))
+        expected.update(_lateral_shapes(graph, report, len(run.paths), _adapter_width(weights)))
     if run.settings.get("scenario") == "class" and not spec.path_based:
         classes = len({c for task in tasks for c in task.classes})
         shared = shapes.shared_head(classes, f"{run_label}: the shared head")
@@ -178,10 +178,20 @@ def check_run(run: Any, graph: Graph, tasks: Sequence[Any], run_label: str) -> N
                                    f"found {fmt_shape(found)}")
 
 
-def _lateral_shapes(graph: Graph, report: Any, columns: int) -> dict[str, tuple[int, ...]]:
-    """The adapters progressive columns 1 … columns-1 get from every older column (as the network
-    adds them): one C×C mix per older column into each trainable step (and the head) whose
-    first input is not the input node, C the channels of that input."""
+def _adapter_width(weights: dict[str, Any]) -> int | None:
+    """The projection width of a run's lateral adapters; None for runs saved with C×C mixes."""
+    for key, array in weights.items():
+        if key.startswith(LATERALS) and key.endswith(".down") and len(array.shape) == 2:
+            return int(array.shape[0])
+    return None
+
+
+def _lateral_shapes(graph: Graph, report: Any, columns: int, width: int | None) -> dict[str, tuple[int, ...]]:
+    """The adapters progressive columns 1 … columns-1 get from the older columns (as the network
+    adds them), into each trainable step (and the head) whose first input is not the input node,
+    C the channels of that input: an adapter of ``width`` (α per older column, a projection of
+    their C-channel activations to ``width``, one back to C), or for runs saved before adapters,
+    one C×C mix per older column."""
     out: dict[str, tuple[int, ...]] = {}
     for index, node_id in enumerate(report.order):
         spec = catalog.get(graph.nodes[node_id].kind)
@@ -194,7 +204,12 @@ def _lateral_shapes(graph: Graph, report: Any, columns: int) -> dict[str, tuple[
         shape = report.nodes[sources[0]].shape
         if not shape:
             continue  # no channel axis: such a network cannot be restored, and restoring says why
+        channels = shape[0]
         for task in range(1, columns):
-            for j in range(task):
-                out[f"{LATERALS}t{task}_s{index}.{j}.weight"] = (shape[0], shape[0])
+            key = f"{LATERALS}t{task}_s{index}"
+            if width is None:
+                out.update({f"{key}.{j}.weight": (channels, channels) for j in range(task)})
+            else:
+                out.update({f"{key}.alpha": (task,), f"{key}.down": (width, task * channels),
+                            f"{key}.up": (channels, width)})
     return out

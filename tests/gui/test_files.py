@@ -27,7 +27,7 @@ def test_save_and_reopen_gives_the_same_project(make_window, script, tmp_path):
     assert window.isWindowModified()
     window.save_action.trigger()
     assert path.is_file() and not window.isWindowModified()
-    assert window.windowTitle() == "Untitled[*] — ModStudio"
+    assert window.windowTitle() == "digits.modstudio[*] — ModStudio"  # the file, not the project's "Untitled"
     assert settings.recent_files() == [str(path.resolve())]
 
     other = make_window()
@@ -87,6 +87,27 @@ def test_unsaved_changes_ask_save_discard_cancel_on_close(make_window, script, t
     chain(second, ("relu", {}))
     script.answer("ask_save_changes", "discard")
     assert second.close()
+
+
+def test_title_and_close_prompt_name_the_file(make_window, script, tmp_path):
+    from modstudio.project import Project
+
+    path = tmp_path / "digits-study.modstudio"
+    Project.new("Untitled").save(path)
+    window = make_window()
+    script.answer("ask_open_project", str(path))
+    window.open_action.trigger()
+    assert window.windowTitle() == "digits-study.modstudio[*] — ModStudio"
+    chain(window, ("relu", {}))
+    script.answer("ask_save_changes", "cancel")
+    assert not window.close()
+    (call,) = script.called("ask_save_changes")
+    assert call[1] == "digits-study.modstudio"
+    # Save As while nothing is unsaved still renames the window
+    window.files.save_to(path)
+    script.answer("ask_save_project", str(tmp_path / "renamed.modstudio"))
+    window.save_as_action.trigger()
+    assert window.windowTitle() == "renamed.modstudio[*] — ModStudio"
 
 
 def test_new_project_asks_about_unsaved_changes(window, script):

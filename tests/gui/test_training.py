@@ -107,8 +107,10 @@ def test_train_action_runs_to_the_end_with_one_curve_per_task(make_window, train
     assert mlp_id(window) in badges and ("reused" in badges[mlp_id(window)].text or
                                          "new" in badges[mlp_id(window)].text)
     assert "bank" in badges[mlp_id(window)].detail
+    train_script.answer("ask_undo_run", True)  # undoing a trained run asks first
     window.undo_action.trigger()
     assert window.document.project.runs == [] and training.panel.runs.table.rowCount() == 0
+    assert train_script.called("ask_undo_run") == [(window, run)]
     window.redo_action.trigger()
     assert window.document.project.runs[-1] is run
     assert not train_script.called("show_run_error")

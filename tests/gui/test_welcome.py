@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 
 from modstudio.examples import list_examples
 from modstudio.gui import settings, theme, welcome
+from tests.data.benchmark_files import benchmark_env  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -38,6 +39,17 @@ def test_the_welcome_page_shows_with_no_project_and_lists_the_examples(welcome_w
         card = w.welcome.cards[e.name]
         assert card.title_label.text() == e.title and card.text_label.text() == e.description
         assert card.isVisible()
+
+
+def test_a_benchmark_example_appears_once_its_data_is_downloaded(benchmark_env, welcome_window):
+    from modstudio.data.benchmarks import get
+
+    w = welcome_window
+    assert "split-mnist" not in w.welcome.cards
+    get("mnist")  # as `modstudio data get mnist` in a terminal would
+    welcome.show(w)
+    assert {"split-mnist", "permuted-mnist"} <= set(w.welcome.cards)
+    assert w.welcome.cards["split-mnist"].title_label.text() == "Split MNIST (5 × 2)"
 
 
 def test_a_plain_window_opens_on_the_canvas(window):

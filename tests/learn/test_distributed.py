@@ -27,6 +27,10 @@ STRATEGY_RUNS = [  # (strategy, scenario): every strategy once, joint and expans
     ("finetune", "task"), ("joint", "class"), ("ewc", "task"), ("replay", "task"), ("lwf", "task"),
     ("progressive", "task"), ("expansion", "task"), ("expansion", "class"), ("der_pp", "class"),
 ]
+# The training-phase settings at once: schedule, early stopping (judged on sharded validation
+# counts, so every rank stops at the same epoch), optimiser state carried, evaluation per task.
+PHASE_SETTINGS = {"strategy": "replay", "epochs": 8, "lr": 0.05, "lr_schedule": "cosine",
+                  "early_stopping_patience": 2, "reset_optimizer": False, "evaluate": "task"}
 LAUNCH_TIMEOUT_S = 240
 
 
@@ -223,6 +227,12 @@ def test_every_strategy_under_ddp_and_a_failed_rank(tmp_path, tiny_project):
         assert got["params_per_task"] == single.params_per_task, strategy
         assert got["distributed"]["replicas_identical"], strategy
 
+    phases = report["phase_settings"]
+    single = ms.train(tiny_project, **PHASE_SETTINGS).run
+    assert phases["status"] == "finished" and phases["distributed"]["replicas_identical"], phases
+    assert phases["epochs"] == [sum(p["task"] == t for p in single.curves) for t in range(3)]  # stopped alike
+    assert _max_difference(phases["acc_matrix"], single.acc_matrix) <= TOLERANCE
+
     in_loss = report["fail_in_loss"]
     assert in_loss["status"] == "failed"
     assert in_loss["message"] == "rank 1 of 2 failed: RuntimeError: injected failure in a loss"
@@ -275,6 +285,10 @@ def _worker(out: str) -> None:
         report[f"{strategy}/{scenario}"] = {
             "status": run.status, "message": run.message, "acc_matrix": run.acc_matrix,
             "params_per_task": run.params_per_task, "distributed": run.metrics.distributed}
+    run = session.train(load_project(shared), **PHASE_SETTINGS).run
+    report["phase_settings"] = {"status": run.status, "acc_matrix": run.acc_matrix,
+                                "distributed": run.metrics.distributed,
+                                "epochs": [sum(p["task"] == t for p in run.curves) for t in range(3)]}
 
     original_loss = trainer_module.Trainer.classification_loss
     calls = {"n": 0}

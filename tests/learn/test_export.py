@@ -43,7 +43,7 @@ CONFIGS = {
     "signals-finetune": ("split-signals", "finetune", "task"),
     "permuted-finetune": ("permuted-digits", "finetune", "task"),
     "digits-replay": ("split-digits", "replay", "task"),
-    "digits-expansion-class": ("split-digits", "expansion", "class"),  # the unified classifier
+    "digits-expansion-class": ("split-digits", "expansion", "class", {"task_inference": "unified"}),
     "digits-confidence-class": ("split-digits", "expansion", "class", {"task_inference": "confidence"}),
     "digits-ewc-class": ("split-digits", "ewc", "class"),
 }

@@ -203,9 +203,9 @@ def test_progressive_laterals_are_written_as_adapters(trained, tmp_path):
     t = trained("digits-progressive")
     export(t.project, tmp_path / "model.py", task=1)
     source = (tmp_path / "model.py").read_text()
-    assert "class ChannelMix(nn.Module)" in source
-    assert "self.lateral_t1_task_head_1 = nn.ModuleList([\n            ChannelMix(64),\n        ])" in source
-    assert "+ self.lateral_t1_task_head_1[0](col0_mlp_block_2)" in source
+    assert "class LateralAdapter(nn.Module)" in source and "class ChannelMix" not in source
+    assert "self.lateral_t1_task_head_1 = LateralAdapter(1, 64, 16)" in source
+    assert "+ self.lateral_t1_task_head_1([col0_mlp_block_2])" in source
     assert "col0_task_head_1" not in source  # an older column's head is never needed
     net = restore_network(t.project, t.project.runs[-1])
     weights = load_file(str(tmp_path / "model.safetensors"))

@@ -12,6 +12,7 @@ import pytest
 import modstudio.data as msdata
 from modstudio.graph import Graph
 from modstudio.project import Project, ProjectFileError, load_project, tensors
+from modstudio.project import strategy_specs
 from modstudio.project.weights import LATERALS, SHARED_HEAD, _lateral_shapes, _Shapes
 
 from .conftest import read_members, write_zip
@@ -55,9 +56,10 @@ def test_expected_extras_are_what_the_trainer_writes(trained):
     run = project.runs[0]
     assert run.status == "finished" and len(run.paths) == 3
     report = _Shapes(project.graph, project.tasks).report
-    expected = _lateral_shapes(project.graph, report, len(run.paths))
+    width = strategy_specs.get("progressive").defaults()["adapter_width"]
+    expected = _lateral_shapes(project.graph, report, len(run.paths), width)
     written = {k: tuple(v.shape) for k, v in run.weights.items() if k.startswith(LATERALS)}
-    assert expected == written and len(written) == 6  # tasks 1, 2 × (second linear, head) × older columns
+    assert expected == written and len(written) == 12  # tasks 1, 2 × (second linear, head) × (α, down, up)
     assert load_project(path) == project
 
     project, path = trained["finetune"]
@@ -86,7 +88,7 @@ def test_a_progressive_run_without_its_laterals_is_refused(trained, tmp_path):
     with pytest.raises(ProjectFileError, match="needs its lateral adapter"):
         load_project(changed)
     changed = _without(path, tmp_path, lambda a: a.__setitem__(keys[0], np.zeros((2, 2), np.float32)))
-    with pytest.raises(ProjectFileError, match=r"expected shape \d+×\d+, found 2×2"):
+    with pytest.raises(ProjectFileError, match=r"expected shape [\d×]+, found 2×2"):
         load_project(changed)
 
 

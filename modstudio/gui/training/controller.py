@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QDockWidget, QMenu
 
 from modstudio.gui import dialogs
 from modstudio.gui.training.bridge import TrainingBridge
-from modstudio.gui.training.panel import FOLLOW, NO_OVERLAY, TrainingPanel
-from modstudio.gui.training.state import LiveRun
+from modstudio.gui.training.panel import FOLLOW, NO_OVERLAY, READOUT_OVERLAY, TrainingPanel
+from modstudio.gui.training.state import LiveRun, memory_text
 from modstudio.project import strategy_specs
 from modstudio.project.commands import AddRun
 
@@ -31,6 +31,7 @@ class TrainingController(QObject):
         self.state = LiveRun()
         self.shown_run = None  # the saved run the views show (None while a run trains)
         self._badges_version = None
+        self._feature_nodes: tuple | None = None  # (the run shown, the feature nodes of the graph it trained)
         self._log_failed = ""
         self.tracking_export = None  # TrackingExport, made on first use
 
@@ -144,20 +145,24 @@ class TrainingController(QObject):
             dialogs.show_error(self.window, "Nothing to train",
                                "The project has no tasks yet. Add a dataset as a sequence of tasks (Ctrl+T) first.")
             return False
+        # The network checked with its tasks (project/check.py): a problem seen now starts nothing, so
+        # no failed run is kept for it.
         report = self.document.recheck()
         if not report.ok:
-            dialogs.show_error(self.window, "The network has problems",
-                               "Fix the problems marked on the canvas before training:\n\n"
-                               + "\n".join(f"• {e.message}" for e in report.errors[:10]))
+            tasks = bool(report.task_errors())
+            dialogs.show_error(self.window, "The tasks do not fit the network" if tasks else "The network has problems",
+                               f"Fix the problems marked on the canvas{' and in the Tasks panel' * tasks} before "
+                               "training:\n\n" + "\n".join(f"• {e.message}" for e in report.errors[:10]))
             return False
         from modstudio.gui.training.worker import TrainingWorker
 
         self.panel.ensure_views()
         settings = project.settings  # a frozen value: edits after this make a new one
-        self.state = LiveRun.for_tasks(self.task_names(), settings.strategy)
+        self.state = LiveRun.for_tasks(self.task_names(), settings.strategy, settings.to_dict())
         self.state.status = "running"
         self.shown_run = None
         self._badges_version = None
+        self._feature_nodes = None  # the graph may have changed since the last run
         self.panel.clear_log()
         self.panel.append_log(f"Training {len(project.tasks)} tasks with {settings.strategy} "
                               f"({settings.epochs} epochs per task, {settings.optimizer} lr {settings.lr:g}, "
@@ -168,7 +173,7 @@ class TrainingController(QObject):
                                      trainer_factory=self.trainer_factory, parent=self)
         self.worker.done.connect(self._on_worker_done, Qt.ConnectionType.QueuedConnection)
         self._lock(True)
-        self.panel.set_overlay_tasks(self.task_names(), running=True, select=FOLLOW)
+        self.panel.set_overlay_tasks(self.task_names(), running=True, select=FOLLOW, readout=self.state.readout)
         self.panel.tabs.setCurrentWidget(self.panel.live_page)
         self.dock.show()
         self.dock.raise_()
@@ -245,26 +250,38 @@ class TrainingController(QObject):
             return f"Run {event.run_id[:8]} started on {event.device}"
         if kind == "evaluated" and event.task == -1:
             return f"Before training: {pct(event.accuracies)} %"
+        if kind == "validation_carved":
+            return event.describe()
         if kind == "task_started":
             return f"Task {event.task + 1}/{self.state.n_tasks} “{event.name}”: {event.n_train:,} training samples"
         if kind == "epoch_ended":
-            seen = event.accuracies[:event.task + 1]
-            return f"  epoch {event.epoch + 1}: loss {event.train_loss:.4f} · acc {pct(seen)} %"
+            seen = event.accuracies[:event.task + 1]  # none when the run evaluates after each task only
+            return f"  epoch {event.epoch + 1}: loss {event.train_loss:.4f}" + (f" · acc {pct(seen)} %" if seen else "")
+        if kind in ("early_stopping", "early_stopping_skipped"):
+            return f"  {event.describe()}"
         if kind == "candidate_evaluated":
-            return (f"  candidate: reuse {event.reused} module(s) of T{event.source_task + 1}, grow the rest → "
-                    f"val {event.val_accuracy * 100:.1f} % (+{event.new_parameters:,} parameters)")
+            which = "last" if event.reuse == "suffix" else "first"
+            return (f"  candidate: reuse the {which} {event.reused} module(s) of T{event.source_task + 1}, grow the "
+                    f"rest → val {event.val_accuracy * 100:.1f} % (+{event.new_parameters:,} parameters)")
         if kind == "module_reused":
             return f"  {self._node_name(event.node_id)}: reuses instance {event.instance} of T{event.from_task + 1} (frozen)"
         if kind == "module_added" and event.task > 0:
             return f"  {self._node_name(event.node_id)}: grows instance {event.instance}"
         if kind == "task_ended":
+            inferred = (f" · task inferred right {pct(event.task_inference)} %"
+                        if event.task_inference is not None else "")
             return (f"Task {event.task + 1} done in {event.seconds:.1f} s: {pct(event.accuracies[:event.task + 1])} % · "
-                    f"{event.parameters:,} parameters")
+                    f"{event.parameters:,} parameters" + inferred)
+        if kind == "memory_updated":
+            return f"  memory after task {event.task + 1}: {memory_text(event.samples, event.nbytes)}"
         if kind == "run_finished":
             s = self.state.summary()  # the figures follow from the matrix the events built
-            values = {k: getattr(s, k) for k in ("acc", "bwt", "fwt", "forgetting")} if s is not None else {}
-            figures = " · ".join(f"{k} {v * 100:+.1f}" if k != "acc" else f"acc {v * 100:.1f} %"
+            values = {k: getattr(s, k) for k in ("acc", "aia", "bwt", "fwt", "forgetting")} if s is not None else {}
+            figures = " · ".join(f"{k} {v * 100:+.1f}" if k not in ("acc", "aia") else f"{k} {v * 100:.1f} %"
                                  for k, v in values.items() if v is not None)
+            memory = self.state.memory
+            if memory:
+                figures += (" · " if figures else "") + f"memory {memory_text(memory['samples'], memory['bytes'])}"
             return f"Run {event.status}" + (f": {event.message}" if event.message else "") + (
                 f" — {figures}" if figures else "")
         return None
@@ -291,7 +308,7 @@ class TrainingController(QObject):
         self._update_actions()
         trained = len(run.paths)
         self.panel.set_overlay_tasks(self.task_names()[:trained], running=False,
-                                     select=trained - 1 if trained else NO_OVERLAY)
+                                     select=trained - 1 if trained else NO_OVERLAY, readout=self.state.readout)
         self._on_timer_timeout()
         if self.panel.lesion is not None:
             self.panel.lesion.set_run(run)
@@ -340,8 +357,21 @@ class TrainingController(QObject):
         spec = strategy_specs.find(self.state.strategy)
         return bool(spec and spec.path_based)
 
+    def _readout(self):
+        """How the run shown reads class-incremental predictions (``path_badges.Readout``), or None."""
+        from modstudio.gui.training.path_badges import Readout
+        from modstudio.project.features import feature_nodes
+
+        if self.state.readout is None:
+            return None
+        run = self.shown_run
+        if self._feature_nodes is None or self._feature_nodes[0] is not run:
+            graph = run.trained_graph(self.document.graph) if run is not None else self.document.graph
+            self._feature_nodes = (run, feature_nodes(graph))
+        return Readout.of(self.state, self._feature_nodes[1])
+
     def _refresh_badges(self, force: bool = False) -> None:
-        from modstudio.gui.training.path_badges import live_badges, task_badges
+        from modstudio.gui.training.path_badges import live_badges, readout_badges, task_badges
 
         choice = self.panel.overlay_choice()
         key = (choice, self.state.version)
@@ -353,11 +383,13 @@ class TrainingController(QObject):
             badges = {}
         elif choice == FOLLOW:
             badges = live_badges(self.state, report, self._path_based())
+        elif choice == READOUT_OVERLAY:
+            badges = readout_badges(self.state.paths, report, self._readout(), self.state.metrics)
         else:
             from modstudio.gui.training.plots import task_color
 
             badges = task_badges(self.state.paths, int(choice), report, self._path_based(), self.state.tasks_trained,
-                                 self.state.metrics, task_color(int(choice)).name())
+                                 self.state.metrics, task_color(int(choice)).name(), self._readout())
         self.window.scene.set_badges(badges)
 
     def _on_panel_overlay_changed(self, choice) -> None:
@@ -380,7 +412,7 @@ class TrainingController(QObject):
         self.state = LiveRun.from_run(run, self.task_names())
         self.shown_run = run
         trained = len(run.paths)
-        self.panel.set_overlay_tasks(self.state.task_names[:trained], running=False)
+        self.panel.set_overlay_tasks(self.state.task_names[:trained], running=False, readout=self.state.readout)
         if self.panel.lesion is not None:
             self.panel.lesion.set_run(run)
         self._badges_version = None

@@ -86,8 +86,13 @@ def save_metrics_csv(run_state, path: str | Path, run=None) -> list[Path]:
         w.writerow(["strategy", run_state.strategy])
         w.writerow(["status", run_state.status])
         if s is not None:
-            for key in ("tasks_trained", "acc", "bwt", "fwt", "forgetting"):
+            for key in ("tasks_trained", "acc", "aia", "bwt", "fwt", "forgetting"):
                 w.writerow([key, "" if getattr(s, key) is None else getattr(s, key)])
+        for i, rate in enumerate(run_state.task_inference or ()):
+            w.writerow([f"task_inferred_T{i + 1}", rate])
+        if run_state.memory:
+            w.writerow(["memory_samples", run_state.memory["samples"]])
+            w.writerow(["memory_bytes", run_state.memory["bytes"]])
         for i, p in enumerate(run_state.params):
             w.writerow([f"parameters_after_T{i + 1}", p])
         for i, p in enumerate(metrics.task_parameters):

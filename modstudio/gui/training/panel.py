@@ -20,13 +20,16 @@ from modstudio.gui.training.run_panel import RunPanel
 
 VIEWS_DELAY_MS = 150  # after the window's first paint
 
-NO_OVERLAY, FOLLOW = "none", "follow"
+NO_OVERLAY, FOLLOW, READOUT_OVERLAY = "none", "follow", "readout"
+# The readout overlay's entry, by how a class-incremental run reads its predictions (``LiveRun.readout``).
+READOUT_OVERLAY_TEXT = {"unified": "unified classifier's inputs", "memory": "task classifier's inputs",
+                        "gate": "task router (gate)", "confidence": "task by the most confident head"}
 MAX_LOG_LINES = 20000
 LOG_FLUSH_MS = 100  # lines arrive up to ~100 a second; one append per flush keeps the log cheap
 
 
 class TrainingPanel(QWidget):
-    overlay_changed = Signal(object)  # NO_OVERLAY, FOLLOW or a task index
+    overlay_changed = Signal(object)  # NO_OVERLAY, FOLLOW, READOUT_OVERLAY or a task index
     save_plots_requested = Signal()
     save_metrics_requested = Signal()
 
@@ -137,13 +140,17 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------------ overlay choice and log
 
-    def set_overlay_tasks(self, names: list[str], running: bool, select=None) -> None:
+    def set_overlay_tasks(self, names: list[str], running: bool, select=None, readout: str | None = None) -> None:
+        """The overlay's choices: none, the training task (while running), the class-incremental
+        ``readout``'s inputs (see ``READOUT_OVERLAY_TEXT``) and every task's path."""
         current = self.overlay.currentData() if select is None else select
         self.overlay.blockSignals(True)
         self.overlay.clear()
         self.overlay.addItem("no path overlay", NO_OVERLAY)
         if running:
             self.overlay.addItem("follow the training task", FOLLOW)
+        if readout in READOUT_OVERLAY_TEXT:
+            self.overlay.addItem(READOUT_OVERLAY_TEXT[readout], READOUT_OVERLAY)
         for i, name in enumerate(names):
             self.overlay.addItem(f"path of T{i + 1} ({name})", i)
         index = self.overlay.findData(current)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QSizePolicy, Q
 
 from modstudio.gui import theme
 from modstudio.gui.numbers import compact_count
+from modstudio.gui.training.state import PATH_READOUTS, READOUT_LABEL
+from modstudio.project.features import READOUT_TEXT
 
 # Readable on both themes, distinct for ten tasks (Tableau 10, slightly brightened).
 TASK_COLORS = ["#4e9af1", "#f28e2b", "#59c36a", "#e15759", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7",
@@ -203,8 +205,24 @@ class LossPlot(ThemedPlot):
         set_points(self.epochs, state.epoch_loss_x, state.epoch_loss_y)
 
 
+INFERENCE_GAP = 0.25  # rows of space between the matrix and its task-inference row
+
+
+def matrix_tooltip(readout: str | None) -> str:
+    tip = "R[i][j]: test accuracy on task j (columns) after training task i (rows); init = before training."
+    if readout is None:
+        return tip + "\nTask-incremental: the task id is given at test time."
+    tip += f"\nClass-incremental: {READOUT_TEXT[readout]}."
+    if readout in PATH_READOUTS:
+        tip += ("\nBottom row, inferred: how often a task's test samples were read through their own "
+                "task's path (its head, or its features' block of the unified classifier), after the latest "
+                "task trained.")
+    return tip
+
+
 class MatrixPlot(ThemedPlot):
-    """R[i][j] as a heatmap with its values written in: rows = after task i, columns = task j."""
+    """R[i][j] as a heatmap with its values written in: rows = after task i, columns = task j; in a
+    class-incremental path-per-task run, a last row with how often each task was inferred right."""
 
     def __init__(self, parent=None) -> None:
         super().__init__("Accuracy matrix", parent)
@@ -212,22 +230,39 @@ class MatrixPlot(ThemedPlot):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.colormap = pg.colormap.get("viridis")
         self.addItem(self.image)
+        self.inference_image = pg.ImageItem(axisOrder="row-major")  # its own colours: a rate, not an accuracy
+        self.inference_map = pg.ColorMap([0.0, 1.0], [QColor("#3a2f4a"), QColor("#f2a541")])
+        self.addItem(self.inference_image)
         self.getPlotItem().invertY(True)
         self.setMouseEnabled(x=False, y=False)
         self.getPlotItem().setAspectLocked(False)
         self.texts: list[pg.TextItem] = []
+        self.inference_texts: list[pg.TextItem] = []
         self._key = None
         self.font = QFont()
         self.font.setPointSizeF(8.0)
+        self.setToolTip(matrix_tooltip(None))
+
+    def _text(self, value: float, x: float, y: float, light_above: float = 0.62) -> pg.TextItem:
+        color = "#111111" if value > light_above else "#f0f0f0"
+        text = pg.TextItem(f"{value * 100:.0f}", color=color, anchor=(0.5, 0.5))
+        text.setFont(self.font)
+        text.setPos(x, y)
+        self.addItem(text)
+        return text
 
     def refresh(self, state) -> None:
-        key = (state.n_tasks, tuple(tuple(r) for r in state.matrix))
+        readout = state.readout
+        inference = state.task_inference if readout in PATH_READOUTS else None
+        key = (state.n_tasks, tuple(tuple(r) for r in state.matrix), readout,
+               tuple(inference) if inference is not None else None)
         if key == self._key:
             return
         self._key = key
-        for text in self.texts:
+        for text in self.texts + self.inference_texts:
             self.removeItem(text)
-        self.texts = []
+        self.texts, self.inference_texts = [], []
+        self.setToolTip(matrix_tooltip(readout))
         n = state.n_tasks
         rows = n + 1
         data = np.full((rows, max(n, 1)), np.nan)
@@ -239,23 +274,37 @@ class MatrixPlot(ThemedPlot):
         self.image.setRect(QRectF(0, 0, max(n, 1), rows))
         for i in range(len(state.matrix[:rows])):
             for j in range(n):
-                value = data[i, j]
-                if np.isnan(value):
-                    continue
-                color = "#111111" if value > 0.62 else "#f0f0f0"
-                text = pg.TextItem(f"{value * 100:.0f}", color=color, anchor=(0.5, 0.5))
-                text.setFont(self.font)
-                text.setPos(j + 0.5, i + 0.5)
-                self.addItem(text)
-                self.texts.append(text)
+                if not np.isnan(data[i, j]):
+                    self.texts.append(self._text(data[i, j], j + 0.5, i + 0.5))
+        left = [(0.5, "init")] + [(i + 0.5, f"after T{i}") for i in range(1, rows)]
+        shown = readout in PATH_READOUTS
+        if shown:  # the row exists from the start, so the matrix does not jump when the first rate comes
+            rates = np.full((1, max(n, 1)), np.nan)
+            values = list(inference or [])[:n]
+            rates[0, :len(values)] = [np.nan if v is None else v for v in values]
+            colors = self.inference_map.map(np.clip(np.nan_to_num(rates), 0.0, 1.0).ravel(), mode="byte")
+            colors = colors.reshape(1, -1, 4)
+            colors[..., 3] = np.where(np.isnan(rates), 0, 255)
+            self.inference_image.setImage(colors, autoLevels=False)
+            top = rows + INFERENCE_GAP
+            self.inference_image.setRect(QRectF(0, top, max(n, 1), 1))
+            for j, value in enumerate(values):
+                if value is not None:
+                    self.inference_texts.append(self._text(value, j + 0.5, top + 0.5, light_above=0.7))
+            left.append((top + 0.5, "inferred"))
+        self.inference_image.setVisible(shown)
         item = self.getPlotItem()
         item.getAxis("bottom").setTicks([[(j + 0.5, f"T{j + 1}") for j in range(n)]])
-        item.getAxis("left").setTicks([[(0.5, "init")] + [(i + 0.5, f"after T{i}") for i in range(1, rows)]])
+        item.getAxis("left").setTicks([left])
         self.setXRange(0, max(n, 1), padding=0)
-        self.setYRange(0, rows, padding=0)
+        self.setYRange(0, rows + (1 + INFERENCE_GAP if shown else 0), padding=0)
 
     def filled_rows(self) -> int:
         return len(self._key[1]) if self._key else 0
+
+    def inference_values(self) -> list[str]:
+        """The task-inference row as written (percentages), empty without one."""
+        return [t.textItem.toPlainText() for t in self.inference_texts]
 
 
 class GrowthPlot(ThemedPlot):
@@ -289,13 +338,19 @@ class GrowthPlot(ThemedPlot):
 
 
 class SummaryCards(QWidget):
-    """The summary figures as large numbers: ACC, BWT, FWT, forgetting, parameters."""
+    """The summary figures as large numbers: ACC, AIA, BWT, FWT, forgetting, parameters; and, in a
+    class-incremental path-per-task run, how often the task was inferred right, named by its readout."""
 
     FIGURES = (("acc", "Avg accuracy", "mean final test accuracy over the tasks trained"),
+               ("aia", "AIA", "average incremental accuracy (Rebuffi et al. 2017): the mean over the steps of the "
+                              "accuracy on every class seen so far, right after each task (tasks weighted by "
+                              "their test samples)"),
                ("bwt", "BWT", "backward transfer: how later tasks changed earlier ones' accuracy (negative = forgetting)"),
                ("fwt", "FWT", "forward transfer: accuracy on a task before training it, against the untrained network"),
                ("forgetting", "Forgetting", "mean drop from each task's best accuracy to its final one (Chaudhry et al.)"),
-               ("params", "Parameters", "parameters the network holds now (every module instance and head)"))
+               ("params", "Parameters", "parameters the network holds now (every module instance and head)"),
+               ("inferred", "Task inferred", "how often a test sample was read through its own task's path, "
+                                             "averaged over the tasks trained"))
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -304,6 +359,7 @@ class SummaryCards(QWidget):
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(0)
         self.values: dict[str, QLabel] = {}
+        self.names: dict[str, QLabel] = {}
         for column, (key, title, tip) in enumerate(self.FIGURES):
             name = QLabel(title)
             name.setObjectName("dim")
@@ -319,15 +375,35 @@ class SummaryCards(QWidget):
             grid.addWidget(name, 0, column)
             grid.addWidget(value, 1, column)
             self.values[key] = value
+            self.names[key] = name
+        self._show_inferred(None)
         self._key = None
 
+    def _show_inferred(self, readout: str | None) -> None:
+        """The task-inference card (its tooltip names the readout; the progress line does too), only
+        where the task is inferred over paths."""
+        shown = readout in PATH_READOUTS
+        for label in (self.names["inferred"], self.values["inferred"]):
+            label.setVisible(shown)
+        if shown:
+            tip = (f"{self.FIGURES[-1][2]}.\nClass-incremental: {READOUT_TEXT[readout]}. Per task: the matrix's "
+                   "last row.")
+            for label in (self.names["inferred"], self.values["inferred"]):
+                label.setToolTip(tip)
+
     def refresh(self, state) -> None:
-        key = (tuple(tuple(r) for r in state.matrix), tuple(state.params))
+        readout = state.readout
+        rates = state.task_inference if readout in PATH_READOUTS else None
+        key = (tuple(tuple(r) for r in state.matrix), tuple(state.params), tuple(state.test_sizes), readout,
+               tuple(rates or ()))
         if key == self._key:
             return
         self._key = key
+        self._show_inferred(readout)
+        self.values["inferred"].setText(fmt_pct(sum(rates) / len(rates) if rates else None))
         s = state.summary()
         self.values["acc"].setText(fmt_pct(s.acc if s else None))
+        self.values["aia"].setText(fmt_pct(s.aia if s else None))
         self.values["bwt"].setText(fmt_pct(s.bwt if s else None, signed=True))
         self.values["fwt"].setText(fmt_pct(s.fwt if s else None, signed=True))
         self.values["forgetting"].setText(fmt_pct(s.forgetting if s else None))

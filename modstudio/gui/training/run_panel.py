@@ -1,5 +1,6 @@
 """Run settings: strategy and its parameters, scenario, optimiser, learning rate, batch size, epochs,
-seed and device. Every change is one undoable ``ChangeSettings`` on the project's settings.
+seed and device, then every other declared setting (schedule, early stopping, …), each with an
+editor built from its spec. Every change is one undoable ``ChangeSettings`` on the project's settings.
 
 What there is to choose comes from the declarations: the strategies and their typed parameters
 from the strategy specs (``modstudio.project.strategy_specs``, torch-free, so the panel is built
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, Q
 from modstudio.graph.catalog import ParamSpec
 from modstudio.gui.param_editors import INT_LIMIT, compact
 from modstudio.gui.training.devices import DeviceCombo
-from modstudio.project import strategy_specs
+from modstudio.project import features, strategy_specs
 from modstudio.project.commands import ChangeSettings
 from modstudio.project.settings import SETTING_SPECS
 
@@ -89,9 +90,18 @@ def _spec_tip(spec: ParamSpec) -> str:
 
 
 class RunPanel(QWidget):
-    # The choices' wording here; the choices themselves are SETTING_SPECS' (a test keeps them in step).
-    CHOICE_TEXT = {"task": "Task-incremental (task id given)", "class": "Class-incremental (task inferred)",
-                   "adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
+    # The choices' wording here, per setting; the choices themselves are SETTING_SPECS' (a test keeps
+    # them in step). A choice without wording shows its value.
+    CHOICE_TEXT = {
+        "scenario": {"task": "Task-incremental (task id given)", "class": "Class-incremental (task inferred)"},
+        "optimizer": {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"},
+        "lr_schedule": {"constant": "Constant", "step": "Step", "cosine": "Cosine"},
+        "evaluate": {"epoch": "Every epoch (live curves)", "task": "Each task's end (faster)"},
+    }
+    # Settings with a row of their own below; embed_data is about the file (the inspector shows it).
+    # Every other declared setting gets a row built from its spec, so a new one appears by itself.
+    OWN_ROWS = ("strategy", "scenario", "optimizer", "lr", "batch_size", "epochs", "seed", "device")
+    NOT_HERE = ("embed_data",)
 
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
@@ -141,12 +151,20 @@ class RunPanel(QWidget):
         self.device.setToolTip(SETTING_SPECS["device"].doc)
         self.device.activated.connect(lambda i: self._set("device", self.device.itemData(i)))
         form.addRow(SETTING_SPECS["device"].label, self.device)
+        self.setting_widgets: dict[str, QWidget] = {}  # the rows built from specs alone
+        for name, spec in SETTING_SPECS.items():
+            if name not in self.OWN_ROWS and name not in self.NOT_HERE:
+                self.setting_widgets[name] = self._setting_editor(name)
+                form.addRow(spec.label, self.setting_widgets[name])
         for widget in (self.strategy, self.scenario, self.optimizer, self.lr, self.batch_size, self.epochs,
-                       self.seed, self.device):
+                       self.seed, self.device, *self.setting_widgets.values()):
             compact(widget)
         layout.addLayout(form)
         layout.addStretch(1)
         self.param_widgets: dict[str, QWidget] = {}
+        self.param_labels: dict[str, QLabel] = {}
+        self.class_heading: QLabel | None = None  # over the class-scenario parameters, and the note
+        self.class_note: QLabel | None = None  # that stands for them in the task scenario
         self._params_for: str | None = None
         document.settings_changed.connect(self._on_document_settings_changed)
         document.project_replaced.connect(self.refresh)
@@ -165,10 +183,29 @@ class RunPanel(QWidget):
         spec = SETTING_SPECS[name]
         combo = QComboBox()
         for value in spec.choices:
-            combo.addItem(self.CHOICE_TEXT.get(value, value), value)
+            combo.addItem(self.CHOICE_TEXT.get(name, {}).get(value, value), value)
         combo.setToolTip(spec.doc)
         combo.activated.connect(lambda i: self._set(name, combo.itemData(i)))
         return combo
+
+    def _setting_editor(self, name: str) -> QWidget:
+        """An editor for a setting from its spec alone (type, range, choices), wired to ``_set``."""
+        spec = SETTING_SPECS[name]
+        if spec.type not in ("bool", "choice", "int", "float"):  # pragma: no cover - a text setting needs a row
+            raise AssertionError(f"no editor for setting {name} ({spec.type}): give it a row of its own")
+        editor = _param_editor(spec)
+        editor.setObjectName(f"run-{name}")
+        editor.setToolTip(_spec_tip(spec))
+        if isinstance(editor, QComboBox):
+            for i in range(editor.count()):
+                value = editor.itemData(i)
+                editor.setItemText(i, self.CHOICE_TEXT.get(name, {}).get(value, editor.itemText(i)))
+            editor.activated.connect(lambda i: self._set(name, editor.itemData(i)))
+        elif isinstance(editor, QSpinBox):
+            editor.valueChanged.connect(lambda v: self._set(name, int(v)))
+        else:
+            editor.valueChanged.connect(lambda v: self._set(name, float(v)))
+        return editor
 
     def _on_document_settings_changed(self, settings) -> None:
         self.refresh()
@@ -182,7 +219,7 @@ class RunPanel(QWidget):
     def refresh(self, *args) -> None:
         s = self.settings
         widgets = (self.strategy, self.scenario, self.optimizer, self.lr, self.batch_size, self.epochs, self.seed,
-                   self.device)
+                   self.device, *self.setting_widgets.values())
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -200,34 +237,50 @@ class RunPanel(QWidget):
             self.epochs.setValue(int(s.epochs))
             self.seed.setValue(int(s.seed))
             self.device.select(s.device)
+            for name, editor in self.setting_widgets.items():
+                value = getattr(s, name)
+                if isinstance(editor, QComboBox):
+                    editor.setCurrentIndex(max(editor.findData(value), 0))
+                else:
+                    editor.setValue(value)
         finally:
             for w in widgets:
                 w.blockSignals(False)
         self._refresh_params(spec)
 
     def _refresh_params(self, spec: strategy_specs.StrategySpec | None) -> None:
+        """The strategy's parameters: its own first, then those only a class-incremental run uses
+        (how it infers the task) under a heading of their own. Only the parameters that take effect
+        with the chosen scenario and task inference are shown (``features.param_applies``); in the
+        task scenario a line says how many more the class scenario has."""
         name = spec.name if spec else None
         if name != self._params_for:
             while self.params_form.rowCount():
                 self.params_form.removeRow(0)
             self.param_widgets.clear()
+            self.param_labels: dict[str, QLabel] = {}
             self._params_for = name
-            for param in (spec.params if spec else ()):
-                key = param.name
-                editor = compact(_param_editor(param))
-                editor.setObjectName(f"strategy-param-{key}")
-                editor.setToolTip(_spec_tip(param))
-                if isinstance(editor, QComboBox):
-                    editor.activated.connect(lambda i, k=key, e=editor: self._set_param(k, e.itemData(i)))
-                elif isinstance(editor, QSpinBox):
-                    editor.valueChanged.connect(lambda v, k=key: self._set_param(k, int(v)))
-                else:
-                    editor.valueChanged.connect(lambda v, k=key: self._set_param(k, float(v)))
-                label = QLabel(param.label)
-                label.setObjectName("dim")
-                label.setToolTip(param.doc)
-                self.params_form.addRow(label, editor)
-                self.param_widgets[key] = editor
+            params = list(spec.params if spec else ())
+            general = [p for p in params if not features.class_only(spec, p.name)]
+            inferred = [p for p in params if features.class_only(spec, p.name)]
+            for param in general:
+                self._add_param_row(param)
+            self.class_heading = QLabel("Class scenario: inferring the task")
+            self.class_heading.setObjectName("form-section")
+            self.class_heading.setWordWrap(True)
+            self.class_heading.setToolTip("Parameters only a class-incremental run uses: how it reads a prediction "
+                                          "without the task id, and what that readout trains on")
+            self.class_note = QLabel()
+            self.class_note.setObjectName("dim")
+            self.class_note.setWordWrap(True)
+            if inferred:
+                self.params_form.addRow(self.class_heading)
+                for param in inferred:
+                    self._add_param_row(param)
+                self.params_form.addRow(self.class_note)
+                self.class_note.setText(f"+ {len(inferred)} parameters for the class scenario")
+                self.class_note.setToolTip("Choose the class-incremental scenario to set them: "
+                                           + ", ".join(p.label for p in inferred))
         if spec is None:
             return
         values = {**spec.defaults(), **self.settings.strategy_params}
@@ -238,6 +291,34 @@ class RunPanel(QWidget):
             else:
                 editor.setValue(values[key])
             editor.blockSignals(False)
+            self.params_form.setRowVisible(editor, features.param_applies(spec, key, self.settings.scenario,
+                                                                          self.settings.strategy_params))
+        class_scenario = self.settings.scenario == "class"
+        if self.class_heading is not None and self.class_heading.parent() is not None:  # it has some
+            self.params_form.setRowVisible(self.class_heading, class_scenario)
+            self.params_form.setRowVisible(self.class_note, not class_scenario)
+
+    def _add_param_row(self, param: ParamSpec) -> None:
+        key = param.name
+        editor = compact(_param_editor(param))
+        editor.setObjectName(f"strategy-param-{key}")
+        editor.setToolTip(_spec_tip(param))
+        if isinstance(editor, QComboBox):
+            editor.activated.connect(lambda i, k=key, e=editor: self._set_param(k, e.itemData(i)))
+        elif isinstance(editor, QSpinBox):
+            editor.valueChanged.connect(lambda v, k=key: self._set_param(k, int(v)))
+        else:
+            editor.valueChanged.connect(lambda v, k=key: self._set_param(k, float(v)))
+        label = QLabel(param.label)
+        label.setObjectName("dim")
+        label.setToolTip(param.doc)
+        self.params_form.addRow(label, editor)
+        self.param_widgets[key] = editor
+        self.param_labels[key] = label
+
+    def shown_params(self) -> list[str]:
+        """The strategy parameters the panel shows now, in order."""
+        return [key for key, editor in self.param_widgets.items() if self.params_form.isRowVisible(editor)]
 
     # ------------------------------------------------------------------ widgets → model
 

@@ -1,6 +1,9 @@
 """Every run the project keeps, in a table; select several to overlay their retention and figures
 (e.g. finetune against ewc against expansion on the same tasks), or export them to an experiment
-tracker (the buttons above the table; the controller does the writing)."""
+tracker (the buttons above the table; the controller does the writing).
+
+The table never scrolls sideways where it can be helped: beside the plots while the tab is wide
+enough for every column and the plots, above them otherwise (``_arrange``)."""
 
 from __future__ import annotations
 
@@ -11,10 +14,20 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from modstudio.gui.training.plots import RUN_COLORS, ThemedPlot, fmt_params, fmt_pct
+from modstudio.gui.training.plots import RUN_COLORS, SummaryCards, ThemedPlot, fmt_params, fmt_pct
+from modstudio.gui.training.state import READOUT_LABEL, memory_text
+from modstudio.project.features import READOUT_TEXT, task_inference
 
-COLUMNS = ("#", "Strategy", "Scenario", "Epochs", "Status", "Avg acc", "BWT", "Forgetting", "Params", "Started")
-FIGURES = (("acc", "Avg acc"), ("bwt", "BWT"), ("fwt", "FWT"), ("forgetting", "Forgetting"))
+COLUMNS = ("#", "Strategy", "Scenario", "Epochs", "Status", "Avg acc", "AIA", "BWT", "Forgetting", "Params", "Memory",
+           "Started")
+FIGURES = (("acc", "Avg acc"), ("aia", "AIA"), ("bwt", "BWT"), ("fwt", "FWT"), ("forgetting", "Forgetting"))
+PLOTS_MIN_WIDTH = 460  # px: the overlay and the figures side by side, still readable
+FIRST_NUMBER = COLUMNS.index("Avg acc")  # this column and those after it are numbers, aligned right
+_FIGURE_TIPS = {key: tip for key, _, tip in SummaryCards.FIGURES}  # the summary cards' definitions
+HEADER_TIPS = {"Avg acc": _FIGURE_TIPS["acc"], "AIA": _FIGURE_TIPS["aia"], "BWT": _FIGURE_TIPS["bwt"],
+               "Forgetting": _FIGURE_TIPS["forgetting"], "Params": _FIGURE_TIPS["params"],
+               "Scenario": "task: the task id is given at test time; class: it is inferred (how: the cell's tooltip)",
+               "Memory": "samples the run's exemplar memory kept from earlier tasks (their bytes in the tooltip)"}
 
 
 def mean_seen_accuracy(run) -> tuple[np.ndarray, np.ndarray]:
@@ -22,6 +35,8 @@ def mean_seen_accuracy(run) -> tuple[np.ndarray, np.ndarray]:
     n = len(run.acc_matrix[0]) if run.acc_matrix else 0
     xs, ys = [], []
     for point in run.curves:
+        if not point["acc"]:  # an epoch not evaluated (evaluate = "task")
+            continue
         t = int(point["task"])
         xs.append(float(point["fraction"]) * n)
         ys.append(float(np.mean(point["acc"][:t + 1])))
@@ -41,6 +56,9 @@ class RunsTable(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runs-table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, title in enumerate(COLUMNS):
+            if title in HEADER_TIPS:
+                self.table.horizontalHeaderItem(column).setToolTip(HEADER_TIPS[title])
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -79,15 +97,45 @@ class RunsTable(QWidget):
         left_layout.setSpacing(2)
         left_layout.addLayout(buttons)
         left_layout.addWidget(self.table, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(plots)
-        split.setSizes([560, 900])
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(left)
+        self.split.addWidget(plots)
+        self.split.setSizes([560, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(split)
+        layout.addWidget(self.split)
         self.runs: list = []
+        self._arranged: tuple | None = None  # (orientation, table width) the split was last set for
         self._update_export_buttons()
+
+    # ------------------------------------------------------------------ layout
+
+    def table_width(self) -> int:
+        """The width that shows every column whole: the columns' contents and titles, the frame and
+        room for the vertical scroll bar."""
+        table, header = self.table, self.table.horizontalHeader()
+        columns = sum(max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(table.columnCount()))
+        return columns + 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width() + 2
+
+    def _arrange(self) -> None:
+        """The table beside the plots when both fit, else above them; the table's share made to fit."""
+        needed = self.table_width()
+        wide = self.width() >= needed + PLOTS_MIN_WIDTH + self.split.handleWidth()
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        key = (orientation, needed if wide else 0)
+        if key == self._arranged:
+            return
+        self._arranged = key
+        self.split.setOrientation(orientation)
+        if wide:
+            self.split.setSizes([needed, max(self.width() - needed, 1)])
+        else:
+            self.split.setSizes([self.height() * 9 // 20, self.height() * 11 // 20])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._arrange()
 
     def _export_button(self, kind: str, text: str, tip: str) -> QPushButton:
         button = QPushButton(text)
@@ -108,12 +156,18 @@ class RunsTable(QWidget):
         for row, run in enumerate(self.runs):
             m, s = run.metrics, run.settings
             params = m.total_parameters or (run.params_per_task[-1] if run.params_per_task else None)
+            memory = run.memory
             cells = (str(row + 1), run.strategy, s.get("scenario", ""), str(s.get("epochs", "")), run.status,
-                     fmt_pct(m.acc), fmt_pct(m.bwt, signed=True), fmt_pct(m.forgetting),
-                     fmt_params(params), (run.started or "").replace("T", " ")[:16])
+                     fmt_pct(m.acc), fmt_pct(m.aia), fmt_pct(m.bwt, signed=True), fmt_pct(m.forgetting),
+                     fmt_params(params), f"{memory['samples']:,}" if memory else "—",
+                     (run.started or "").replace("T", " ")[:16])
+            tips = {COLUMNS.index("Scenario"): self._readout_tip(run),
+                    COLUMNS.index("Memory"): memory_text(memory["samples"], memory["bytes"]) if memory else ""}
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if column >= 5:
+                if tips.get(column):
+                    item.setToolTip(tips[column])
+                if column >= FIRST_NUMBER:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == 4 and run.status != "finished":
                     item.setForeground(QColor("#e5707a" if run.status == "failed" else "#d9a514"))
@@ -126,7 +180,20 @@ class RunsTable(QWidget):
                 self.table.selectRow(row)
         self.table.blockSignals(False)
         self._update_export_buttons()
+        self._arrange()
         self._draw()
+
+    @staticmethod
+    def _readout_tip(run) -> str:
+        """How a class-incremental run read its predictions, and how often it found the task."""
+        mode = task_inference(run.strategy, run.settings.get("scenario", ""), run.settings.get("strategy_params"))
+        if mode is None:
+            return "task-incremental: the task id is given at test time"
+        tip = f"class-incremental, {READOUT_LABEL[mode]}: {READOUT_TEXT[mode]}"
+        rates = run.metrics.task_inference
+        if rates:
+            tip += "\ntask inferred right: " + ", ".join(f"T{i + 1} {r * 100:.0f} %" for i, r in enumerate(rates))
+        return tip
 
     def select_rows(self, rows) -> None:
         self.table.clearSelection()

@@ -13,7 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modstudio.data.errors import human_bytes
+from modstudio.project import features
 from modstudio.project.run import RunMetrics
+
+
+# How a run reads predictions without the task id (``LiveRun.readout``), as a view names it briefly.
+READOUT_LABEL = {"shared": "one shared head", "unified": "unified classifier", "confidence": "task by confidence",
+                 "gate": "task by gate", "memory": "task by memory classifier"}
+PATH_READOUTS = ("unified", "confidence", "gate", "memory")  # a path per task: the task is inferred
+
+
+def memory_text(samples: int, nbytes: int) -> str:
+    """An exemplar memory as the studio writes it: "200 samples (51.6 KiB)"."""
+    return f"{samples:,} sample{'s' * (samples != 1)} ({human_bytes(nbytes)})"
 
 
 @dataclass
@@ -30,6 +43,8 @@ class LiveRun:
     n_tasks: int = 0
     task_names: list[str] = field(default_factory=list)
     strategy: str = ""
+    scenario: str = ""
+    strategy_params: dict[str, Any] = field(default_factory=dict)  # as the settings store them (no defaults)
     run_id: str = ""
     device: str = ""
     status: str = "idle"  # idle, running, finished, stopped, failed
@@ -52,6 +67,9 @@ class LiveRun:
     samples_per_s: float | None = None
     eta_s: float | None = None
     phase: str = ""
+    test_sizes: list[int] = field(default_factory=list)  # samples in each task's test split (AIA's weights)
+    task_inference: list[float] | None = None  # class scenario, path strategies: right-task rate per task
+    memory: dict[str, Any] | None = None  # the exemplar memory's samples and bytes, for strategies with one
     metrics: RunMetrics = field(default_factory=RunMetrics)  # the run's, once it ended
     version: int = 0
     _last_acc: list[float] = field(default_factory=list)
@@ -59,8 +77,12 @@ class LiveRun:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def for_tasks(cls, task_names: list[str], strategy: str = "") -> "LiveRun":
-        state = cls(n_tasks=len(task_names), task_names=list(task_names), strategy=strategy)
+    def for_tasks(cls, task_names: list[str], strategy: str = "", settings: dict[str, Any] | None = None) -> "LiveRun":
+        """Empty buffers for a run of ``strategy`` over these tasks; ``settings`` as ``TrainingSettings.to_dict``."""
+        settings = settings or {}
+        state = cls(n_tasks=len(task_names), task_names=list(task_names), strategy=strategy,
+                    scenario=str(settings.get("scenario", "")),
+                    strategy_params=dict(settings.get("strategy_params") or {}))
         state.retention = [([], []) for _ in task_names]
         return state
 
@@ -69,7 +91,7 @@ class LiveRun:
         """Replay a saved run's curves and matrix into fresh buffers."""
         n = len(run.acc_matrix[0]) if run.acc_matrix else len(task_names)
         names = list(task_names[:n]) + [f"Task {i + 1}" for i in range(len(task_names), n)]
-        state = cls.for_tasks(names, run.strategy)
+        state = cls.for_tasks(names, run.strategy, run.settings)
         state.run_id = run.id  # status, message and metrics: ``finished`` below
         if run.acc_matrix:
             state.before_training(list(run.acc_matrix[0]))
@@ -109,15 +131,18 @@ class LiveRun:
         self.version += 1
 
     def epoch_ended(self, task: int, fraction: float, loss: float | None, accuracies: list[float]) -> None:
+        """``accuracies`` empty: the epoch was not evaluated (``evaluate = "task"``); retention then
+        gets its points where tasks end, and the loss its point here."""
         x = self.x_of(fraction)
-        for j in range(min(task + 1, len(self.retention))):
+        for j in range(min(task + 1, len(self.retention)) if accuracies else 0):
             xs, ys = self.retention[j]
             xs.append(x)
             ys.append(accuracies[j])
         if loss is not None:
             self.epoch_loss_x.append(x)
             self.epoch_loss_y.append(float(loss))
-        self._last_acc = list(accuracies)
+        if accuracies:
+            self._last_acc = list(accuracies)
         self.fraction = max(self.fraction, float(fraction))
         self.version += 1
 
@@ -141,6 +166,9 @@ class LiveRun:
         """The run's record, once it ended: its metrics stand for the run from now on."""
         self.status, self.message = run.status, run.message
         self.metrics = run.metrics
+        self.test_sizes = list(run.metrics.test_sizes)
+        self.task_inference = list(run.metrics.task_inference) if run.metrics.task_inference is not None else None
+        self.memory = {k: run.memory[k] for k in ("samples", "bytes")} if run.memory else None
         self.task_params = list(run.metrics.task_parameters)
         self.current_task = -1
         self.eta_s = None
@@ -151,6 +179,10 @@ class LiveRun:
         kind = event.kind
         if kind == "run_started":
             self.run_id, self.strategy, self.device = event.run_id, event.strategy, event.device
+            self.test_sizes = list(event.test_sizes)
+            if event.settings:
+                self.scenario = str(event.settings.get("scenario", self.scenario))
+                self.strategy_params = dict(event.settings.get("strategy_params") or {})
             self.status = "running"
         elif kind == "evaluated" and event.task == -1:
             self.before_training(list(event.accuracies))
@@ -175,6 +207,10 @@ class LiveRun:
         elif kind == "task_ended":
             self.task_ended(event.task, list(event.accuracies), event.parameters, dict(event.path))
             self.task_params.append(event.task_parameters)
+            if event.task_inference is not None:
+                self.task_inference = list(event.task_inference)
+        elif kind == "memory_updated":
+            self.memory = {"samples": event.samples, "bytes": event.nbytes}
         elif kind == "run_finished":
             self.status, self.message = event.status, event.message
             self.eta_s = None
@@ -186,10 +222,17 @@ class LiveRun:
     def tasks_trained(self) -> int:
         return max(len(self.matrix) - 1, 0)
 
+    @property
+    def readout(self) -> str | None:
+        """How the run reads a prediction without the task id (``features.task_inference``): None
+        when the task is given, "shared", "unified", "confidence", "gate" or "memory"."""
+        return features.task_inference(self.strategy, self.scenario, self.strategy_params)
+
     def summary(self):
-        """ACC, BWT, FWT, forgetting of the rows so far (None before the first task ends)."""
+        """ACC, BWT, FWT, forgetting and AIA of the rows so far (None before the first row); AIA
+        weighted by the tasks' test sizes, as the run's record is."""
         from modstudio.learn.metrics import summarize  # plain Python, no torch
 
         if not self.matrix:
             return None
-        return summarize(self.matrix)
+        return summarize(self.matrix, self.test_sizes)

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from modstudio.learn import builders
-from modstudio.learn.network import ChannelMix, ModularNetwork
+from modstudio.learn.network import ChannelMix, LateralAdapter, ModularNetwork
 
 PARITY_TOLERANCE = 1e-6  # the generated code runs the same torch layers in the same order: exact in practice
 
@@ -61,6 +61,22 @@ class GlobalAvgPool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(2).mean(dim=2)
+''',
+    LateralAdapter: '''
+class LateralAdapter(nn.Module):
+    """A progressive lateral adapter (Rusu et al. 2016): the older columns' activations, each scaled
+    by a learned alpha, projected to a small width, a ReLU, projected back to this column's channels."""
+
+    def __init__(self, columns: int, channels: int, width: int) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.ones(columns))
+        self.down = nn.Parameter(torch.zeros(width, columns * channels))
+        self.up = nn.Parameter(torch.zeros(channels, width))
+
+    def forward(self, older: list[torch.Tensor]) -> torch.Tensor:
+        scaled = torch.cat([a * self.alpha[j] for j, a in enumerate(older)], dim=1)
+        hidden = torch.relu(torch.einsum("oc,bc...->bo...", self.down, scaled))
+        return torch.einsum("oc,bc...->bo...", self.up, hidden)
 ''',
     ChannelMix: '''
 class ChannelMix(nn.Module):
@@ -191,6 +207,7 @@ EMITTERS: dict[type, Callable[[nn.Module], str]] = {
     builders.Concat: lambda m: f"Concat({m.dim!r})",
     builders.GlobalAvgPool: lambda m: "GlobalAvgPool()",
     ChannelMix: lambda m: f"ChannelMix({m.weight.shape[0]})",
+    LateralAdapter: lambda m: f"LateralAdapter({m.alpha.numel()}, {m.up.shape[0]}, {m.up.shape[1]})",
 }
 
 
@@ -250,7 +267,7 @@ class _TaskCode:
 
     task: int
     columns: list[int]
-    adapters: dict[tuple[int, int], nn.ModuleList] = field(default_factory=dict)  # (column, step) → adapters
+    adapters: dict[tuple[int, int], nn.Module] = field(default_factory=dict)  # (column, step) → its laterals
     needed: set[tuple[int, int]] = field(default_factory=set)
 
 
@@ -273,8 +290,8 @@ def _task_code(net: ModularNetwork, task: int) -> _TaskCode:
         sources = net.plan[step].sources
         for source in sources:
             pending.append((column, net._slot[source]))
-        if (column, step) in adapters:
-            pending.extend((older, net._slot[sources[0]]) for older in range(len(adapters[column, step])))
+        if (column, step) in adapters:  # laterals come from every older column
+            pending.extend((older, net._slot[sources[0]]) for older in range(column))
     return code
 
 
@@ -355,7 +372,8 @@ def write_python(net: ModularNetwork, tasks: Sequence[int], *, all_tasks: bool, 
                 node = graph.nodes[net.plan[step].node_id]
                 name = attributes.take(f"lateral_t{column}_{base[node.id]}")
                 adapter_of[column, step] = name
-                older = "task 0" if column == 1 else f"tasks 0–{column - 1}, one adapter each"
+                each = "one adapter each" if isinstance(adapters, nn.ModuleList) else "one adapter over them"
+                older = "task 0" if column == 1 else f"tasks 0–{column - 1}, {each}"
                 layers.append((name, adapters, f"progressive laterals into task {column}'s {node.name!r}, from "
                                                f"the column{'s' if column > 1 else ''} of {older}"))
                 layer_code(adapters, helpers)
@@ -417,8 +435,11 @@ def _method(net, code: _TaskCode, base, attr_of, adapter_of, shared: bool, name:
                 if (column, step_index) in code.adapters:
                     adapters = adapter_of[column, step_index]
                     source = net._slot[step.sources[0]]
-                    argument += "".join(f" + self.{adapters}[{older}]({local(older, source)})"
-                                        for older in range(len(code.adapters[column, step_index])))
+                    if isinstance(code.adapters[column, step_index], LateralAdapter):
+                        older = ", ".join(local(o, source) for o in range(column))
+                        argument += f" + self.{adapters}([{older}])"
+                    else:  # a C×C mix per older column (runs saved before adapters)
+                        argument += "".join(f" + self.{adapters}[{o}]({local(o, source)})" for o in range(column))
             lines.append(f"        {local(column, step_index)} = self.{attr_of[step.node_id, index]}({argument})")
     lines.append(f"        return {local(code.columns[-1], head_step)}")
     shape = ", ".join(str(d) for d in meta["input"]["shape"])
@@ -516,7 +537,7 @@ def _file(meta, net, tasks, all_tasks, shared, class_name, body, helpers, weight
         f"INPUT_SHAPE = {shape!r}  # one sample; the batch axis comes first\n"
         f"{class_names}\n",
         *(HELPERS[kind].strip("\n") + "\n" for kind in (builders.Add, builders.Concat, builders.GlobalAvgPool,
-                                                        ChannelMix) if kind in helpers),
+                                                        LateralAdapter, ChannelMix) if kind in helpers),
         f'class {class_name}(nn.Module):\n    """{doc}"""\n\n{body}\n',
         f'def load(device: str | torch.device = "cpu") -> {class_name}:\n'
         f'    """The model with its trained weights ({_escape(weights_name)}), on ``device``, in eval mode."""\n'

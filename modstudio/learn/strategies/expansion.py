@@ -32,6 +32,8 @@ from modstudio.learn.strategies.base import Strategy, TrainSet
 from modstudio.learn.memory import new_memory, remember
 from modstudio.learn.strategies.routing import TaskRouter, frozen_features
 
+PROBE_SAMPLE = 1024  # training samples of the new task the ranking of earlier tasks looks at
+
 
 @implements("expansion")
 class Expansion(Strategy):
@@ -64,8 +66,8 @@ class Expansion(Strategy):
         after = self._balance_epochs() if self.unified else (self.router.epochs() if self.router else 0)
         if task == 0:
             return epochs + after
-        probes = task * int(self.params["probe_epochs"]) if task > 1 else 0
-        candidates = len(self.net.trainable_nodes) + 1
+        probes = min(task, int(self.params["probe_sources"])) * int(self.params["probe_epochs"]) if task > 1 else 0
+        candidates = len(self._candidates(len(self.net.trainable_nodes)))
         final = epochs if self.unified else epochs - self._search_epochs()
         return probes + candidates * self._search_epochs() + final + after
 
@@ -81,14 +83,15 @@ class Expansion(Strategy):
 
         self.searching = True  # task-local data and loss, the task's own head
         try:
-            reused, overrides, head_state, source = self._search(task)
+            overrides, head_state, source = self._search(task)
         finally:
             self.searching = False
         head = net.instances(net.head_id)[task]
         head.load_state_dict(head_state)
         path = dict(net.paths[source])
-        for node_id in net.trainable_nodes[:reused]:
-            ctx.emit(ModuleReused(task, node_id, path[node_id], source))
+        for node_id in net.trainable_nodes:
+            if node_id not in overrides:
+                ctx.emit(ModuleReused(task, node_id, path[node_id], source))
         for node_id, module in overrides.items():
             net.instances(node_id).append(module)
             path[node_id] = len(net.instances(node_id)) - 1
@@ -109,20 +112,30 @@ class Expansion(Strategy):
         head_init = copy.deepcopy(head.state_dict())
         search_epochs = self._search_epochs()
         results = []
-        for reused in range(depth, -1, -1):  # cheapest first: a stop mid-search keeps the cheapest
-            overrides = self._candidate(source, reused)
+        for kind, grown in self._candidates(depth):
+            overrides = self._candidate(source, grown)
             head.load_state_dict(head_init)
             ctx.fit(task, search_epochs, overrides=overrides, phase="search")
             accuracy = ctx.accuracy(task, "val", overrides=overrides, local=True)
             new_params = sum(p.numel() for m in overrides.values() for p in m.parameters())
-            ctx.emit(CandidateEvaluated(task, reused, accuracy, new_params, source))
-            results.append((reused, accuracy, new_params, overrides, copy.deepcopy(head.state_dict())))
+            reused = depth - len(grown)
+            ctx.emit(CandidateEvaluated(task, reused, accuracy, new_params, source, kind))
+            results.append((overrides, accuracy, new_params, copy.deepcopy(head.state_dict())))
         best = max(r[1] for r in results)
         tolerance = float(self.params["tolerance"])
-        reused, _, _, overrides, head_state = min(
+        overrides, _, _, head_state = min(
             (r for r in results if r[1] >= best - tolerance), key=lambda r: (r[2], -r[1])
         )
-        return reused, overrides, head_state, source
+        return overrides, head_state, source
+
+    def _candidates(self, depth: int) -> list[tuple[str, list[int]]]:
+        """(kind, positions of the trainable nodes grown): prefix reuse keeps the source's first k
+        nodes and grows the rest (k = depth … 0; new classes, similar inputs); suffix reuse grows
+        the first k and keeps the rest (k = 1 … depth−1; new inputs, similar concepts, e.g.
+        permuted pixels). Cheapest first."""
+        prefix = [("prefix", list(range(reused, depth))) for reused in range(depth, -1, -1)]
+        suffix = [("suffix", list(range(grown))) for grown in range(1, depth)] if self.params["suffix_reuse"] else []
+        return sorted(prefix + suffix, key=lambda c: len(c[1]))
 
     def end_task(self, task: int) -> None:
         self.net.freeze_path(task)
@@ -199,24 +212,49 @@ class Expansion(Strategy):
         ctx.optimize(task, list(net.unified.parameters()), (y, *features), loss, self._balance_epochs(), "balance",
                      ctx.settings.seed * 1009 + task)
 
-    def _candidate(self, source: int, reused: int) -> dict:
-        """Fresh trainable copies of the nodes after the first ``reused`` trainable ones."""
+    def _candidate(self, source: int, grown: list[int]) -> dict:
+        """Fresh trainable copies of the trainable nodes at positions ``grown``."""
         net = self.net
         warm = bool(self.params["warm_start"])
-        return {
-            node_id: net.new_instance(node_id, copy_of=net.paths[source][node_id] if warm else None)
-            for node_id in net.trainable_nodes[reused:]
-        }
+        nodes = [net.trainable_nodes[i] for i in grown]
+        return {node_id: net.new_instance(node_id, copy_of=net.paths[source][node_id] if warm else None)
+                for node_id in nodes}
+
+    def _ranked_sources(self, task: int) -> list[int]:
+        """Earlier tasks with features of their own, best first by a cheap statistic: how well a
+        nearest-class-mean classifier on each path's frozen features (a sample of the new task's
+        training data) labels the new task's validation data. One forward pass per path, no
+        training, so ranking every earlier task stays cheap as the sequence grows."""
+        net, ctx = self.net, self.ctx
+        data = ctx.data(task)
+        n = min(len(data.train_x), PROBE_SAMPLE)
+        x, y = data.train_x[:n], data.train_y[:n]
+        sources = net.feature_sources(task)
+        with torch.no_grad():
+            scored = []
+            for earlier in sources:
+                train_f, val_f = (f.flatten(1) for f in net.head_inputs(torch.cat([x, data.val_x]), [earlier])[0]
+                                  .split([n, len(data.val_x)]))
+                classes = torch.unique(y)
+                means = torch.stack([train_f[y == c].mean(0) for c in classes])
+                predicted = classes[torch.cdist(val_f, means).argmin(1)]
+                scored.append((float((predicted == data.val_y).float().mean()) if len(val_f) else 0.0, -earlier))
+        return [-t for _, t in sorted(scored, reverse=True)]
 
     def _most_similar(self, task: int) -> int:
-        """The earlier task whose frozen features a briefly trained head reads the new task best from."""
+        """The earlier task whose frozen features a briefly trained head reads the new task best from,
+        among the few the cheap ranking puts first (``probe_sources``)."""
         if task == 1:
             return 0
         net, ctx = self.net, self.ctx
+        ranked = self._ranked_sources(task)
+        shortlist = ranked[:max(int(self.params["probe_sources"]), 1)]
+        if len(shortlist) == 1:
+            return shortlist[0]
         head = net.instances(net.head_id)[task]
         init = copy.deepcopy(head.state_dict())
         scores = []
-        for earlier in range(task):
+        for earlier in shortlist:
             net.set_path(task, dict(net.paths[earlier]))
             head.load_state_dict(init)
             ctx.fit(task, int(self.params["probe_epochs"]), phase="search")

@@ -31,7 +31,7 @@ class Progressive(Strategy):
             path[node_id] = net.grow(node_id) if task else net.shared_instance(node_id)
             self.ctx.emit(ModuleAdded(task, node_id, path[node_id]))
         net.set_path(task, path)
-        net.add_laterals(task)
+        net.add_laterals(task, int(self.params["adapter_width"]))
 
     def end_task(self, task: int) -> None:
         self.net.freeze_path(task)
