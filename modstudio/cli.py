@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                        help="a strategy parameter, e.g. --param lambda=5000 (repeatable; listed below)")
     train.add_argument("-o", "--output", metavar="OUT", help="write the trained project here (default: in place)")
+    train.add_argument("--seeds", metavar="LIST", help="train the same settings once per seed (0-4, or 0,2,7), "
+                       "keep every run, and report mean ± sd of every figure over them")
     train.add_argument("--json", action="store_true", help="print the run's metrics as one JSON object")
     train.add_argument("--no-weights", action="store_true", help="do not keep the trained weights in the project")
     train.add_argument("--tensorboard", metavar="DIR", help="also write the run's history to TensorBoard files in "
@@ -265,19 +267,61 @@ def cmd_train(args) -> int:
         settings_with(project, **overrides)
     except ValueError as exc:  # SettingsError, StrategyError
         raise CommandError(str(exc)) from None
+    seeds = None
+    if args.seeds is not None:
+        from modstudio.project.seeds import SeedListError, parse_seeds
+
+        if args.seed is not None:
+            raise CommandError("give either --seed or --seeds, not both")
+        try:
+            seeds = parse_seeds(args.seeds)
+        except SeedListError as exc:
+            raise CommandError(f"--seeds: {exc}") from None
     _check_project_output(Path(args.output or args.project))  # not after an hour of training
     try:  # under torchrun: join the process group (docs/cluster.md); None when started alone
         session = start_session(args.device or project.settings.device)
     except DistributedError as exc:
         raise CommandError(str(exc)) from None
     try:
-        return _train_and_save(args, project, overrides, session)
+        if seeds is None:
+            return _train_and_save(args, project, overrides, session)[0]
+        return _train_seeds(args, project, overrides, session, seeds)
     finally:
         if session is not None:
             session.close()  # rank 0 has saved by now; the other ranks wait for it here
 
 
-def _train_and_save(args, project, overrides, session) -> int:
+def _train_seeds(args, project, overrides, session, seeds: list[int]) -> int:
+    """One run per seed, each saved as it ends (a stop keeps those before it); then mean ± sd."""
+    from modstudio.project.seeds import aggregate, format_figure
+
+    runs, code = [], 0
+    for seed in seeds:
+        code, run = _train_and_save(args, project, {**overrides, "seed": seed}, session, report=False)
+        if run is not None:
+            runs.append(run)
+        if code == 130:  # stopped: the seeds after it are not trained
+            break
+    if not runs or (session is not None and not session.is_main):
+        return code
+    summary = aggregate(runs)
+    if args.json:
+        print(json.dumps({"seeds": seeds[:len(runs)], "aggregate": summary, "runs": [run_json(r) for r in runs]}))
+    else:
+        done = ", ".join(str(s) for s in seeds[:len(runs)])
+        print(f"{summary['finished']} of {len(seeds)} seeds finished ({done}), strategy {runs[0].strategy}, "
+              f"saved to {args.output or args.project}")
+        for name, stats in summary["figures"].items():
+            print(f"  {format_figure(name, stats)}")
+        if summary["test_sizes"]:
+            worth = ", ".join(f"{p:.1f}" for p in summary["points_per_sample"])
+            print(f"  test samples per task {summary['test_sizes']}: one sample is worth {worth} points")
+    return code
+
+
+def _train_and_save(args, project, overrides, session, report: bool = True):
+    """Train one run, save the project, write the trackers; (exit status, run). ``report``: print
+    the run's figures (or its JSON) too."""
     from modstudio.learn.api import train
     from modstudio.progress import ProgressPrinter
 
@@ -309,12 +353,13 @@ def _train_and_save(args, project, overrides, session) -> int:
         if trainer is None or not project.runs or project.runs[-1] is not trainer.run_record:
             print(f"\nmodstudio train: interrupted before training started; {args.project} is unchanged",
                   file=sys.stderr)
-            return 130
+            return 130, None
         run = project.runs[-1]
     finally:
         signal.signal(signal.SIGINT, previous)
+    code = {"finished": 0, "stopped": 130, "failed": 1}[run.status]
     if not main_rank:
-        return {"finished": 0, "stopped": 130, "failed": 1}[run.status]
+        return code, run
     if args.no_weights:
         run.weights = None
     out = Path(args.output or args.project)
@@ -329,7 +374,10 @@ def _train_and_save(args, project, overrides, session) -> int:
         logged = _tracking("mlflow", lambda ml: ml.write_run(run, args.mlflow, project.name, index))
         print(f"logged the run to MLflow as {logged.name} (run {logged.run_id}, experiment “{logged.experiment}”)",
               file=sys.stderr)
-    if args.json:
+    if not report:
+        acc = f", acc {run.metrics.acc * 100:.1f} %" if run.metrics.acc is not None else ""
+        print(f"seed {run.settings.get('seed')}: {run.status}{acc}", file=sys.stderr)
+    elif args.json:
         print(json.dumps(run_json(run)))
     else:
         print(f"{run.status}: {project.name}, strategy {run.strategy}, saved to {out}")
@@ -338,7 +386,7 @@ def _train_and_save(args, project, overrides, session) -> int:
         for key, value in run.metrics.figures().items():
             if value is not None:
                 print(f"  {key:11} {value:+.4f}" if key != "acc" else f"  {key:11} {value:.4f}")
-    return {"finished": 0, "stopped": 130, "failed": 1}[run.status]
+    return code, run
 
 
 def _save_trained(project, run, out: Path) -> None:
@@ -361,6 +409,8 @@ def _save_trained(project, run, out: Path) -> None:
 
 
 def project_summary(project) -> dict:
+    from modstudio.project.seeds import seed_groups
+
     tasks = project.tasks
     shape = tuple(tasks[0].sample_shape) if tasks else None
     report = project.graph.check(input_shape=shape, classes=tasks[0].num_classes if tasks else None)
@@ -375,6 +425,7 @@ def project_summary(project) -> dict:
         "runs": [{"id": r.id, "strategy": r.strategy, "status": r.status, "started": r.started,
                   "scenario": r.settings.get("scenario"),
                   **r.metrics.figures(), **memory_figures(r)} for r in project.runs],
+        "seed_groups": seed_groups(project.runs),  # one configuration over several seeds: mean ± sd
     }
 
 
@@ -396,6 +447,13 @@ def cmd_info(args) -> int:
         if r["memory_samples"] is not None:
             figures += f"  memory {r['memory_samples']:,} samples ({_bytes_text(r['memory_bytes'])})"
         print(f"    {r['started']}  {r['strategy']:12} {r['scenario'] or '':6} {r['status']:9} {figures}")
+    from modstudio.project.seeds import format_figure
+
+    for group in summary["seed_groups"]:
+        figures = group["aggregate"]["figures"]
+        shown = "  ".join(format_figure(k, figures[k]) for k in ("acc", "aia", "bwt", "forgetting") if k in figures)
+        print(f"  over seeds {', '.join(map(str, group['seeds']))}: {group['strategy']} {group['scenario'] or ''}  "
+              f"{shown}  ({group['aggregate']['finished']} finished)")
     return 0
 
 

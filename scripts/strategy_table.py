@@ -1,5 +1,5 @@
 """Produce the README's strategy table with the real command line: for every strategy, scenario
-and seed, `modstudio train EXAMPLE --json`, then mean ± std of ACC, AIA, BWT, forgetting,
+and seed, `modstudio train EXAMPLE --seeds 0-(n-1) --json`, then mean ± std of ACC, AIA, BWT, forgetting,
 parameters, memory (and, class-incremental, how often the task was inferred right).
 
     python scripts/strategy_table.py [--example split-digits] [--seeds 5] [--out table.md]
@@ -26,15 +26,18 @@ CLASS_VARIANTS = {  # the class scenario's other task inferences (the default of
 }
 
 
-def train(project: Path, entry: str, scenario: str, seed: int) -> dict:
+def train(project: Path, entry: str, scenario: str, seeds: int) -> list[dict]:
+    """Every seed's run of one configuration, by ``modstudio train --seeds 0-(n-1) --json``."""
     strategy, *params = entry.split(":")
-    out = project.with_name(f"run-{scenario}-{seed}.modstudio")
+    out = project.with_name(f"run-{scenario}.modstudio")
     command = [sys.executable, "-m", "modstudio", "train", str(project), "--strategy", strategy,
-               "--scenario", scenario, "--seed", str(seed), "--json", "--no-weights", "-o", str(out)]
+               "--scenario", scenario, "--seeds", f"0-{seeds - 1}", "--json", "--no-weights", "-o", str(out)]
     for param in params:
         command += ["--param", param]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode not in (0, 1):  # 1: a run failed, which the table says
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])["runs"]
 
 
 def label(entry: str) -> str:
@@ -89,7 +92,7 @@ def main() -> int:
                       f"{' ' + extra + ' |' if extra else ''}",
                       "|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if extra else "")]
             for strategy in entries(args.strategies.split(","), scenario, not args.no_variants):
-                runs = [train(project, strategy, scenario, seed) for seed in range(args.seeds)]
+                runs = train(project, strategy, scenario, args.seeds)
                 bad = [r for r in runs if r["status"] != "finished"]
                 if bad:
                     lines.append(f"| {label(strategy)} | failed: {bad[0]['message']} |")
