@@ -1,20 +1,22 @@
 """Modular expansion, reuse or grow: a new task reuses the frozen modules of the most similar
 earlier task where they help and grows fresh copies where it needs them.
 
-Similarity is measured, not assumed: for every earlier task, a fresh head is trained briefly on
-the new task over that task's frozen features, and the best probe accuracy names the source.
-Candidates reuse the source's first k trainable nodes (k = depth … 0) and grow the rest; each
-trains ``search_epochs`` (0: half the task's epochs, enough for validation accuracy to separate
-them). Among those within ``tolerance`` of the best validation accuracy, the one adding the
-fewest parameters wins and finishes training. Grown modules start as copies of the source's
+Similarity is measured, not assumed: earlier tasks with features of their own are ranked by a
+nearest-class-mean classifier on their frozen features (no training), and on the best
+``probe_sources`` a fresh head is trained briefly; the best probe accuracy names the source.
+Candidates reuse the source's first k trainable nodes and grow the rest (k = depth … 0), or grow
+the first k and reuse the rest (``suffix_reuse``: new inputs, similar concepts); each trains
+``search_epochs`` (0: half the task's epochs, enough for validation accuracy to separate them).
+Among those within ``tolerance`` of the best validation accuracy, the one adding the fewest
+parameters wins and finishes training. Grown modules start as copies of the source's
 (``warm_start``). Earlier tasks' modules are frozen, so nothing learned is forgotten.
 
-Class scenario (``task_inference``): ``unified`` (the default) predicts through one classifier
-over the concatenated features of every task's path (DER, Yan et al. 2021; MEMO's shared shallow
-layers are what reuse gives): after the search, the task's path trains with that classifier on
-the new data plus a class-balanced exemplar memory, with DER's auxiliary new-vs-old head on the
-new features; then the classifier alone is re-balanced on the memory. ``confidence``, ``gate``
-and ``memory`` keep the per-task heads and name the task with a router (``routing.py``).
+Class scenario (``task_inference``): ``gate`` (the default), ``memory`` and ``confidence`` keep
+the per-task heads and name the task with a router (``routing.py``); ``unified`` predicts through
+one classifier over the concatenated features of every task's path (DER, Yan et al. 2021; MEMO's
+shared shallow layers are what reuse gives): after the search, the task's path trains with that
+classifier on the new data plus a class-balanced exemplar memory, with DER's auxiliary
+new-vs-old head on the new features; then the classifier alone is re-balanced on the memory.
 The search always scores candidates as if the task were given: it chooses features, not routing.
 """
 
@@ -28,8 +30,8 @@ from torch import nn
 
 from modstudio.learn.events import CandidateEvaluated, ModuleAdded, ModuleReused
 from modstudio.learn.strategies import implements
-from modstudio.learn.strategies.base import Strategy, TrainSet
 from modstudio.learn.memory import new_memory, remember
+from modstudio.learn.strategies.base import Strategy, TrainSet
 from modstudio.learn.strategies.routing import TaskRouter, frozen_features
 
 PROBE_SAMPLE = 1024  # training samples of the new task the ranking of earlier tasks looks at
