@@ -1,0 +1,44 @@
+"""A long task sequence: 20 permuted-digit tasks, for the figures that only show as a sequence grows
+(expansion's search cost per task, progressive's lateral growth, parameters against accuracy).
+
+    python scripts/long_sequence.py expansion [--epochs 10] [--tasks 20] [--param tolerance=0.03]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from modstudio.data import load_builtin, permuted
+from modstudio.examples import build_example
+from modstudio.learn.trainer import Trainer
+from modstudio.project import TrainingSettings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("strategy")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--tasks", type=int, default=20)
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
+    graph = build_example("permuted-digits").graph  # the example's 128-128 MLP
+    tasks = permuted(load_builtin("digits", flat=True), n_tasks=args.tasks)
+    settings = TrainingSettings(strategy=args.strategy, epochs=args.epochs, batch_size=32, lr=3e-3, device="cpu",
+                                strategy_params=params)
+    started = time.monotonic()
+    run = Trainer(graph, tasks, settings).run()
+    m, seconds = run.metrics, run.metrics.seconds_per_task
+    print(f"{args.strategy}{' ' + json.dumps(params) if params else ''}: {run.status} {run.message}".rstrip())
+    print(f"  ACC {m.acc * 100:.2f} %, parameters {m.total_parameters:,}, {time.monotonic() - started:.0f} s in all")
+    print("  seconds per task", [round(s, 2) for s in seconds])
+    if len(seconds) >= 5:
+        print(f"  last task / task 2 = {seconds[-1] / seconds[1]:.2f}; "
+              f"last four / tasks 2-5 = {sum(seconds[-4:]) / sum(seconds[1:5]):.2f}")
+    return 0 if run.status == "finished" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
