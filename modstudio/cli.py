@@ -261,11 +261,12 @@ def cmd_train(args) -> int:
         overrides["strategy_params"] = _strategy_params(args.param)
     elif args.strategy and args.strategy != project.settings.strategy:
         overrides["strategy_params"] = {}  # the stored params belong to another strategy
-    from modstudio.learn.api import settings_with
+    from modstudio.learn.api import TrainingError, check_fits, settings_with
 
-    try:  # every setting checked before anything trains or the file is touched
+    try:  # every setting checked, and the tasks against the network, before anything trains
         settings_with(project, **overrides)
-    except ValueError as exc:  # SettingsError, StrategyError
+        check_fits(project)
+    except (ValueError, TrainingError) as exc:  # SettingsError, StrategyError; tasks that do not fit
         raise CommandError(str(exc)) from None
     seeds = None
     if args.seeds is not None:
@@ -411,9 +412,10 @@ def _save_trained(project, run, out: Path) -> None:
 def project_summary(project) -> dict:
     from modstudio.project.seeds import seed_groups
 
+    from modstudio.project.check import check_project
+
     tasks = project.tasks
-    shape = tuple(tasks[0].sample_shape) if tasks else None
-    report = project.graph.check(input_shape=shape, classes=tasks[0].num_classes if tasks else None)
+    report = check_project(project)  # the graph, and the tasks against it
     return {
         "name": project.name,
         "graph": {"nodes": len(project.graph.nodes), "edges": len(project.graph.edges),

@@ -46,9 +46,11 @@ def train(project, *, callbacks: Sequence[Callback] = (), trainer_ready=None, **
     a script or notebook cell stops as the user asked (the run is ``project.runs[-1]``). A callback
     that raises makes the run failed, with the reason in ``run.message``; the run is still kept.
     Bad arguments raise before anything trains: SettingsError or StrategyError (ValueErrors naming
-    the setting), TrainingError for a bad ``project``, ``callbacks`` or ``trainer_ready``.
+    the setting), TrainingError for a bad ``project`` (tasks that do not fit the network included),
+    ``callbacks`` or ``trainer_ready``.
     """
     settings = settings_with(project, **overrides)
+    check_fits(project)
     callbacks = _check_callbacks(callbacks, trainer_ready)
     trainer = Trainer(project.graph, project.tasks, settings, callbacks)
     if trainer_ready is not None:
@@ -58,6 +60,21 @@ def train(project, *, callbacks: Sequence[Callback] = (), trainer_ready=None, **
     if trainer.interrupted:
         raise KeyboardInterrupt
     return TrainResult(run, run_summary(run), trainer)
+
+
+def check_fits(project) -> None:
+    """TrainingError, before anything trains, when the tasks do not fit the network (the Input's
+    shape against their samples, their shapes among themselves, a fixed head against their classes):
+    a problem that can be seen now is said now, not recorded as a failed run after the first batch."""
+    from modstudio.project.check import task_errors
+
+    tasks = list(project.tasks)
+    if not tasks:
+        return
+    report = project.graph.check(input_shape=tuple(tasks[0].sample_shape), classes=int(tasks[0].num_classes))
+    errors = task_errors(project.graph, report, tasks)
+    if errors:
+        raise TrainingError("the tasks do not fit the network: " + "; ".join(e.message for e in errors))
 
 
 def _check_project(project) -> None:
