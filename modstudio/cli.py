@@ -242,13 +242,6 @@ def memory_figures(run) -> dict:
             "memory_bytes": memory["bytes"] if memory else None}
 
 
-def _bytes_text(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-
-
 def cmd_train(args) -> int:
     from modstudio.learn.distributed import DistributedError, start_session
 
@@ -432,6 +425,9 @@ def project_summary(project) -> dict:
 
 
 def cmd_info(args) -> int:
+    from modstudio.data.errors import human_bytes
+    from modstudio.project.seeds import format_figure
+
     summary = project_summary(_load(args.project, args.allow_external_data))
     if args.json:
         print(json.dumps(summary))
@@ -447,10 +443,8 @@ def cmd_info(args) -> int:
     for r in summary["runs"]:
         figures = "  ".join(f"{k} {r[k]:+.3f}" for k in ("acc", "aia", "bwt", "forgetting") if r.get(k) is not None)
         if r["memory_samples"] is not None:
-            figures += f"  memory {r['memory_samples']:,} samples ({_bytes_text(r['memory_bytes'])})"
+            figures += f"  memory {r['memory_samples']:,} samples ({human_bytes(r['memory_bytes'])})"
         print(f"    {r['started']}  {r['strategy']:12} {r['scenario'] or '':6} {r['status']:9} {figures}")
-    from modstudio.project.seeds import format_figure
-
     for group in summary["seed_groups"]:
         figures = group["aggregate"]["figures"]
         shown = "  ".join(format_figure(k, figures[k]) for k in ("acc", "aia", "bwt", "forgetting") if k in figures)

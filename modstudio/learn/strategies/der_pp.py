@@ -26,27 +26,24 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from modstudio.learn.memory import new_memory, remember
+from modstudio.learn.memory import remember
 from modstudio.learn.strategies import implements
 from modstudio.learn.strategies.base import Strategy
+from modstudio.learn.strategies.replay import Replay
 
 
 @implements("der_pp")
-class DerPP(Strategy):
-    def bind(self, ctx) -> None:
-        super().bind(ctx)
-        self.memory = new_memory(self)
-        self.generator = torch.Generator().manual_seed(ctx.settings.seed + 1)
+class DerPP(Replay):
+    """Replay's memory and draws; its own loss and what it stores."""
 
     def loss(self, task, x, y, task_ids):
-        loss = super().loss(task, x, y, task_ids)
+        loss = Strategy.loss(self, task, x, y, task_ids)  # the new batch alone: no plain rehearsal
         memory = self.memory
         if not len(memory):
             return loss
         ctx = self.ctx
-        size = int(self.params["replay_batch"]) or ctx.collective.batch_size or len(x)
-        logit_picks = ctx.collective.share(memory.sample(size, self.generator))
-        label_picks = ctx.collective.share(memory.sample(size, self.generator))
+        logit_picks = self.draw(len(x))
+        label_picks = self.draw(len(x))
         if logit_picks and self.params["alpha"]:
             mx, _, mt = memory.gather(ctx, logit_picks)
             loss = loss + self.params["alpha"] * self._logit_error(task, mx, mt, memory.extras(logit_picks))

@@ -24,13 +24,18 @@ class Replay(Strategy):
         loss = super().loss(task, x, y, task_ids)
         if not len(self.memory):
             return loss
-        ctx = self.ctx
-        size = int(self.params["replay_batch"]) or ctx.collective.batch_size or len(x)
-        picks = ctx.collective.share(self.memory.sample(size, self.generator))  # same draw, own part
+        picks = self.draw(len(x))
         if not picks:
             return loss
-        replay = ctx.loss(task, *self.memory.gather(ctx, picks))
+        replay = self.ctx.loss(task, *self.memory.gather(self.ctx, picks))
         return (loss * len(x) + replay * len(picks)) / (len(x) + len(picks))
+
+    def draw(self, batch: int) -> list[int]:
+        """Memory positions to rehearse beside a batch of ``batch`` (``replay_batch``, 0: the batch's
+        size): every process draws the same and takes its part."""
+        ctx = self.ctx
+        size = int(self.params["replay_batch"]) or ctx.collective.batch_size or batch
+        return ctx.collective.share(self.memory.sample(size, self.generator))
 
     def end_task(self, task: int) -> None:
         remember(self, self.memory, task)
