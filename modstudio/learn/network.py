@@ -292,11 +292,11 @@ class ModularNetwork(nn.Module):
     def head_inputs(self, x: torch.Tensor, tasks: Sequence[int], overrides=None, override_task=None) -> list[torch.Tensor]:
         """The features every task in ``tasks`` gives its head, modules shared by paths run once."""
         cache: dict[tuple, torch.Tensor] = {}
-        features = []
+        found = []
         for task in tasks:
             extra = overrides if task == override_task else None
             if task in self.lateral_tasks:
-                features.append(self._run_columns(x, task, extra)[self._feature_slot])
+                found.append(self._run_columns(x, task, extra)[self._feature_slot])
                 continue
             modules, keys, outs = self.modules_for(task, extra), [], []
             for index, (sources, multi) in enumerate(self._run):
@@ -313,8 +313,8 @@ class ModularNetwork(nn.Module):
                     else:
                         cache[key] = module(outs[sources[0]])
                 outs.append(cache[key])
-            features.append(outs[self._feature_slot])
-        return features
+            found.append(outs[self._feature_slot])
+        return found
 
     def enable_unified(self, classes: int) -> None:
         """Give the network DER's unified classifier over ``classes`` (class-incremental expansion)."""
@@ -322,8 +322,7 @@ class ModularNetwork(nn.Module):
 
     def sync_unified(self) -> None:
         """One unified block per distinct feature source of the paths so far."""
-        while len(self.unified.blocks) < len(self.feature_sources()):
-            self.unified.add_block()
+        self.unified.grow_to(len(self.feature_sources()))
 
     def unified_logits(self, x: torch.Tensor, n_tasks: int | None = None, overrides=None, override_task=None):
         """The unified classifier's logits over every class (−inf for classes not trained yet),

@@ -36,12 +36,14 @@ class FeatureClassifier(nn.Module):
     def activate(self, outputs: torch.Tensor | Sequence[int]) -> None:
         self.active[torch.as_tensor(outputs, dtype=torch.long, device=self.active.device)] = 1.0
 
-    def add_block(self) -> None:
-        """A block for a new feature source; zero at first, so the classifier's answers do not jump."""
-        block = nn.Linear(self.feature_width, self.outputs, bias=False)
-        if len(self.blocks):
-            nn.init.zeros_(block.weight)
-        self.blocks.append(block.to(self.bias.device))
+    def grow_to(self, sources: int) -> None:
+        """One block per feature source: new ones start at zero (after the first), so the
+        classifier's answers do not jump when a source is added."""
+        while len(self.blocks) < sources:
+            block = nn.Linear(self.feature_width, self.outputs, bias=False)
+            if len(self.blocks):
+                nn.init.zeros_(block.weight)
+            self.blocks.append(block.to(self.bias.device))
 
     def forward(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
         logits = self.bias.expand(features[0].shape[0], -1)

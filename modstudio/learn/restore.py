@@ -178,8 +178,7 @@ def _add_readouts(net: ModularNetwork, readouts: dict[str, tuple[str, int, int]]
             module = net.router
         else:
             raise RestoreError(f"cannot rebuild the network: the weights hold an unknown {name} readout")
-        for _ in range(count):
-            module.add_block()
+        module.grow_to(count)
 
 
 def _by_instance(weights: dict[str, np.ndarray]) -> dict[tuple[str, int], dict[str, np.ndarray]]:

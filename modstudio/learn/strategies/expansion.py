@@ -48,6 +48,7 @@ class Expansion(Strategy):
         self.router = TaskRouter(self, self.memory) if ctx.class_incremental and not self.unified else None
         self.searching = False
         self.aux: nn.Module | None = None  # DER's auxiliary head while a task trains
+        self._setup = None  # (task, its path, feature sources, auxiliary labels): see _unified_setup
         if self.unified:
             self.net.enable_unified(ctx.n_classes)
             self.net.sync_unified()
@@ -187,16 +188,25 @@ class Expansion(Strategy):
     def loss(self, task, x, y, task_ids):
         if not self.unified or self.searching:
             return super().loss(task, x, y, task_ids)
-        net, ctx = self.net, self.ctx
-        sources = net.feature_sources(task + 1)
+        net = self.net
+        sources, aux_labels = self._unified_setup(task)
         features = net.head_inputs(x, sources)
         loss = F.cross_entropy(net.unified(features), y)
         if self.aux is not None:
-            union = ctx.data(task).union_labels
-            local = torch.full((ctx.n_classes,), len(union), dtype=torch.long, device=y.device)
-            local[union] = torch.arange(len(union), device=y.device)
-            loss = loss + float(self.params["aux_weight"]) * F.cross_entropy(self.aux(features[-1]), local[y])
+            loss = loss + float(self.params["aux_weight"]) * F.cross_entropy(self.aux(features[-1]), aux_labels[y])
         return loss
+
+    def _unified_setup(self, task: int) -> tuple[list[int], torch.Tensor]:
+        """What every batch of ``task``'s unified training needs, worked out once per path: the
+        feature sources, and each class's auxiliary label (its index among the new task's classes;
+        an old class: one past them)."""
+        path = self.net.paths[task]
+        if self._setup is None or self._setup[0] != task or self._setup[1] is not path:
+            union = self.ctx.data(task).union_labels
+            aux_labels = torch.full((self.ctx.n_classes,), len(union), dtype=torch.long, device=union.device)
+            aux_labels[union] = torch.arange(len(union), device=union.device)
+            self._setup = (task, path, self.net.feature_sources(task + 1), aux_labels)
+        return self._setup[2], self._setup[3]
 
     def _balance(self, task: int) -> None:
         """DER's classifier learning step: the unified classifier alone, on the memory alone."""

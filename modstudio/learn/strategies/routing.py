@@ -56,8 +56,7 @@ class TaskRouter:
         elif self.mode == "memory":
             router = net.router
             sources = net.feature_sources(task + 1)
-            while len(router.blocks) < len(sources):
-                router.add_block()
+            router.grow_to(len(sources))
             router.activate([task])
             x, _, task_ids = self.memory.gather(ctx)
             features = frozen_features(net, x, sources)
