@@ -129,9 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_data_parser(sub)  # modstudio data list | get NAME [--from PATH] [--mirror URL]
 
+    from modstudio.cli_evaluate import add_parsers as add_evaluate_parsers
+
+    add_evaluate_parsers(sub)  # modstudio evaluate PROJECT [--run R] [--json] | predict PROJECT FILE [--task T]
+
     bench = sub.add_parser("bench", help="speed figures of this machine, as ratios against plain PyTorch")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="smaller workloads (for tests)")
+    bench.add_argument("--device", default="cpu", help="where the engine section trains, beside a plain PyTorch "
+                       "loop on the same device: cpu (default), cuda, cuda:N or mps")
     return parser
 
 
@@ -532,7 +538,7 @@ def cmd_export(args) -> int:
 def cmd_bench(args) -> int:
     from modstudio.benchmarks import format_report, run_bench
 
-    report = run_bench(quick=args.quick)
+    report = run_bench(quick=args.quick, device=args.device)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -543,8 +549,21 @@ def cmd_data(args) -> int:
     return run(args)
 
 
+def cmd_evaluate(args) -> int:
+    from modstudio.cli_evaluate import cmd_evaluate as run
+
+    return run(args)
+
+
+def cmd_predict(args) -> int:
+    from modstudio.cli_evaluate import cmd_predict as run
+
+    return run(args)
+
+
 COMMANDS = {"examples": cmd_examples, "new": cmd_new, "train": cmd_train, "info": cmd_info, "bench": cmd_bench,
-            "export": cmd_export, "runs": cmd_runs, "data": cmd_data}
+            "export": cmd_export, "runs": cmd_runs, "data": cmd_data, "evaluate": cmd_evaluate,
+            "predict": cmd_predict}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,9 +2,9 @@
 
 Most are small, real continual-learning benchmarks built from data that ships with ModStudio: a
 graph, a task sequence and training settings that train in seconds on a CPU. The ones at real
-scale (split and permuted MNIST) need a standard benchmark's files (``modstudio data get mnist``)
-and are listed only once those are present; their tasks are rebuilt from those files when the
-project opens (``embed_data="never"``), so the project file stays small.
+scale (split and permuted MNIST, split CIFAR-10 and CIFAR-100) need a standard benchmark's files
+(``modstudio data get mnist``) and are listed only once those are present; their tasks are rebuilt
+from those files when the project opens (``embed_data="never"``), so the project file stays small.
 """
 
 from __future__ import annotations
@@ -27,7 +27,12 @@ class ExampleInfo:
 
     @property
     def available(self) -> bool:
-        return all(is_present(name) for name in self.data)
+        return not self.missing
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The benchmarks it needs that are not downloaded yet."""
+        return tuple(name for name in self.data if not is_present(name))
 
 
 def _chain(graph: Graph, *nodes: tuple[str, dict]) -> list[str]:
@@ -71,6 +76,36 @@ def permuted_mnist() -> Project:
     project = _mlp_project("permuted MNIST", tasks, [256, 256])
     project.configure(epochs=2, batch_size=128, lr=1e-3, embed_data="never")
     return project
+
+
+def _image_project(name: str, tasks, body: list[tuple[str, dict]], **settings) -> Project:
+    """A convolutional body, global average pooling and the head, on benchmark images rebuilt on open."""
+    project = Project.new(name)
+    _chain(project.graph, ("input", {}), *body, ("global_avg_pool", {}), ("head", {}))
+    project.tasks.extend(tasks)
+    project.settings = TrainingSettings(strategy="expansion", embed_data="never", **settings)
+    return project
+
+
+def split_cifar10() -> Project:
+    """Split CIFAR-10: airplane/automobile, bird/cat, … as 5 tasks, the 50,000 training images (70/10/20
+    per task), by three conv blocks (32, 64, 128 filters, each halving the size)."""
+    body = [("conv_block", {"out_channels": width, "padding": 1}) for width in (32, 64, 128)]
+    return _image_project("split CIFAR-10", split_by_class(load_builtin("cifar10"), n_tasks=5), body,
+                          epochs=3, batch_size=64, lr=1e-3)
+
+
+def split_cifar100() -> Project:
+    """Split CIFAR-100: 10 tasks of 10 classes, by a ResNet-style body: a conv stem, a residual block at
+    32×32, then two that double the channels and halve the size (their skips get a 1×1 projection)."""
+    body = [
+        ("conv_block", {"out_channels": 32, "padding": 1, "pool": "none"}),
+        ("residual_block", {"out_channels": 32}),
+        ("residual_block", {"out_channels": 64, "stride": 2}),
+        ("residual_block", {"out_channels": 128, "stride": 2}),
+    ]
+    return _image_project("split CIFAR-100", split_by_class(load_builtin("cifar100"), n_tasks=10), body,
+                          epochs=3, batch_size=64, lr=1e-3)
 
 
 def split_signals() -> Project:
@@ -121,6 +156,12 @@ _EXAMPLES: dict[str, tuple[ExampleInfo, Callable[[], Project]]] = {
         (ExampleInfo("permuted-mnist", "Permuted MNIST (10 tasks)",
                      "All 10 MNIST digits in 10 tasks, each with its pixels in its own fixed order (about "
                      "1.9 GB in memory).", data=("mnist",)), permuted_mnist),
+        (ExampleInfo("split-cifar10", "Split CIFAR-10 (5 × 2, conv net)",
+                     "The 50,000 CIFAR-10 training photos as 5 tasks of 2 classes, learned by three conv blocks.",
+                     data=("cifar10",)), split_cifar10),
+        (ExampleInfo("split-cifar100", "Split CIFAR-100 (10 × 10, conv net with residual blocks)",
+                     "The 100 CIFAR-100 classes as 10 tasks of 10, learned by a conv stem and three residual "
+                     "blocks.", data=("cifar100",)), split_cifar100),
     )
 }
 

@@ -19,7 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-STRATEGIES = ["finetune", "ewc", "lwf", "replay", "der_pp", "joint", "progressive", "expansion"]
+STRATEGIES = ["finetune", "ewc", "si", "mas", "lwf", "replay", "der_pp", "agem", "icarl", "gdumb", "joint",
+              "progressive", "expansion"]
 CLASS_VARIANTS = {  # the class scenario's other task inferences (the default of both: the gate)
     "progressive": ["task_inference=confidence", "task_inference=memory"],
     "expansion": ["task_inference=unified", "task_inference=confidence", "task_inference=memory"],

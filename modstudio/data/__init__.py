@@ -31,6 +31,7 @@ from modstudio.data.tasks import (
     shares_label_space,
     union_classes,
 )
+from modstudio.data.values import UNIT, Encoded, ValueMap
 
 __all__ = [
     "Dataset", "Task", "Split", "DataError", "SPLIT_NAMES",
@@ -41,4 +42,5 @@ __all__ = [
     "feature_permutation", "rotate_images",
     "union_classes", "label_space_size", "shares_label_space",
     "resources_dir", "resource_path",
+    "ValueMap", "Encoded", "UNIT",
 ]

@@ -22,6 +22,7 @@ from modstudio.data.dataset import Dataset
 from modstudio.data.errors import DataError
 from modstudio.data.splits import check_fractions, stratified_split
 from modstudio.data.tasks import Split, Task
+from modstudio.data.values import Encoded, ValueMap
 
 Plan = tuple[int, Callable[[int], Task]]
 
@@ -57,9 +58,11 @@ def _origin(datasets: Sequence[Dataset], builder: str, options: dict, index: int
     return {**head, "builder": builder, "options": options, "index": index}
 
 
-def _splits(x: np.ndarray, y: np.ndarray, seed: Any, val_fraction: float, test_fraction: float):
+def _splits(x: np.ndarray, y: np.ndarray, seed: Any, val_fraction: float, test_fraction: float,
+            values: ValueMap | None = None):
+    """Stratified train/val/test splits; samples stay bytes with ``values`` when they are."""
     parts = stratified_split(y, val_fraction, test_fraction, seed)
-    return tuple(Split(x[i], y[i]) for i in parts)
+    return tuple(Split(x[i] if values is None else Encoded(x[i], values), y[i]) for i in parts)
 
 
 # --- split by class ----------------------------------------------------------------------------
@@ -144,7 +147,7 @@ def _plan_split_by_class(dataset: Dataset, n_tasks=None, classes_per_task=None, 
         lookup[group] = np.arange(len(group))
         members = np.flatnonzero(lookup[dataset.y] >= 0)
         train, val, test = _splits(dataset.x[members], lookup[dataset.y[members]], [seed, i],
-                                   val_fraction, test_fraction)
+                                   val_fraction, test_fraction, dataset.values)
         return Task(
             f"{dataset.name} {_group_label(dataset.class_names, group)}",
             group, [dataset.class_names[c] for c in group], train, val, test,
@@ -190,13 +193,16 @@ def _plan_permuted(dataset: Dataset, n_tasks=5, seed=0, val_fraction=0.1, test_f
         raise DataError(f"identity_first must be true or false, got {identity_first!r}")
     options = {"n_tasks": n, "seed": seed, "val_fraction": val_fraction,
                "test_fraction": test_fraction, "identity_first": bool(identity_first)}
-    flat = dataset.x.reshape(len(dataset), -1)
+    # Bytes stay bytes under one mapping for every channel; a permutation mixes channels, so
+    # per-channel mappings are applied first.
+    values = dataset.values if dataset.values is not None and dataset.values.channels == 1 else None
+    flat = (dataset.x if values is not None else dataset.floats()).reshape(len(dataset), -1)
     everything = list(range(dataset.num_classes))
 
     def make(i: int) -> Task:
         perm = feature_permutation(flat.shape[1], seed, i, bool(identity_first))
         x = flat[:, perm].reshape(dataset.x.shape)
-        train, val, test = _splits(x, dataset.y, seed, val_fraction, test_fraction)
+        train, val, test = _splits(x, dataset.y, seed, val_fraction, test_fraction, values)
         return Task(f"{dataset.name} permuted #{i}", everything, list(dataset.class_names),
                     train, val, test, domain=f"permutation {i}",
                     origin=_origin([dataset], "permuted", options, i))
@@ -269,7 +275,7 @@ def _plan_rotated(dataset: Dataset, n_tasks=None, angles=None, seed=0, val_fract
     everything = list(range(dataset.num_classes))
 
     def make(i: int) -> Task:
-        x = rotate_images(dataset.x, angles[i])
+        x = rotate_images(dataset.floats(), angles[i])  # bilinear: between bytes, so floats
         train, val, test = _splits(x, dataset.y, seed, val_fraction, test_fraction)
         label = f"{angles[i]:g}°"
         return Task(f"{dataset.name} rotated {label}", everything, list(dataset.class_names),
@@ -332,7 +338,7 @@ def _plan_datasets_as_tasks(datasets, names=None, seed=0, val_fraction=0.1, test
 
     def make(i: int) -> Task:
         d = datasets[i]
-        train, val, test = _splits(d.x, d.y, [seed, i], val_fraction, test_fraction)
+        train, val, test = _splits(d.x, d.y, [seed, i], val_fraction, test_fraction, d.values)
         classes = [offsets[i] + c for c in range(d.num_classes)]
         return Task(names[i], classes, list(d.class_names), train, val, test,
                     domain=d.name, origin=_origin(datasets, "datasets_as_tasks", options, i))

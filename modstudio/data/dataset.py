@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from modstudio.data.errors import DataError
+from modstudio.data.values import Encoded, ValueMap, floats, hash_update, stored
 
 
 def frozen(array: np.ndarray, dtype: Any) -> np.ndarray:
@@ -27,7 +28,9 @@ def frozen(array: np.ndarray, dtype: Any) -> np.ndarray:
 
 
 def check_features(x: Any, what: str = "x") -> np.ndarray:
-    """Features as float32 (N, *sample_shape); refuses non-numeric, empty, badly shaped or non-finite."""
+    """Features as float32 (N, *sample_shape), or an ``Encoded``'s bytes as uint8; refuses
+    non-numeric, empty, badly shaped or non-finite."""
+    x, values = stored(x, what)
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)
@@ -45,6 +48,8 @@ def check_features(x: Any, what: str = "x") -> np.ndarray:
         raise DataError(f"{what}: the data is empty (0 samples)")
     if any(d == 0 for d in x.shape[1:]):
         raise DataError(f"{what}: sample shape {x.shape[1:]} has a zero-sized dimension")
+    if values is not None:  # bytes: finite, and so is every mapped value (divisor and spread > 0)
+        return frozen(x, np.uint8)
     out = frozen(x, np.float32)
     finite = np.isfinite(out)
     if not finite.all():
@@ -122,13 +127,12 @@ def encode_labels(raw: Sequence[Any] | np.ndarray, what: str = "labels") -> tupl
     return y.astype(np.int64), [str(v) for v in values]
 
 
-def hash_arrays(parts: Sequence[np.ndarray], extra: Any = None) -> str:
-    """sha256 over dtype, shape and bytes of each array, then a JSON of ``extra``."""
+def hash_arrays(parts: Sequence[np.ndarray | tuple[np.ndarray, ValueMap | None]], extra: Any = None) -> str:
+    """sha256 over dtype, shape and bytes of each array, then a JSON of ``extra``. A part may be
+    (bytes, mapping): it hashes as the float32 features it stands for (``values.hash_update``)."""
     h = hashlib.sha256()
     for a in parts:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(memoryview(a).cast("B") if a.size else b"")
+        hash_update(h, *(a if isinstance(a, tuple) else (a, None)))
     if extra is not None:
         h.update(json.dumps(extra, sort_keys=True, ensure_ascii=True).encode())
     return h.hexdigest()
@@ -136,6 +140,9 @@ def hash_arrays(parts: Sequence[np.ndarray], extra: Any = None) -> str:
 
 class Dataset:
     """Samples ``x`` (float32, N × sample_shape) with labels ``y`` (int64, 0..C-1) and class names.
+
+    Given an ``Encoded`` (bytes and their ``ValueMap``), ``x`` holds the bytes (uint8) and
+    ``values`` the mapping; ``floats()`` gives the features. ``values`` is None for float data.
 
     ``origin`` is the JSON-able recipe that reloads this data (set by ``load_builtin`` and
     ``import_path``; None for arrays built in code). Task builders copy it into each task so a
@@ -150,7 +157,9 @@ class Dataset:
         name: str = "dataset",
         source: str = "",
         origin: dict | None = None,
+        feature_names: Sequence[str] | None = None,
     ) -> None:
+        self.values: ValueMap | None = stored(x)[1]
         self.x = check_features(x)
         self.y = check_labels(y)
         if len(self.x) != len(self.y):
@@ -181,6 +190,11 @@ class Dataset:
         self.name = str(name)
         self.source = str(source)
         self.origin = origin
+        # What the source calls each feature (a CSV's header), for previews; not part of the data
+        # (nor of the fingerprint), and only when there is one name per feature.
+        flat = int(np.prod(self.x.shape[1:]))
+        self.feature_names = ([str(n) for n in feature_names]
+                              if feature_names is not None and len(feature_names) == flat else None)
         self._fingerprint: str | None = None
 
     @property
@@ -191,11 +205,22 @@ class Dataset:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    def floats(self, rows: slice = slice(None)) -> np.ndarray:
+        """The features of ``rows`` (all) as float32 (a new array for bytes: the mapping applied;
+        ``x`` itself otherwise), so a preview maps only what it shows."""
+        return floats(self.x[rows], self.values)
+
+    def encoded(self, x: np.ndarray) -> np.ndarray | Encoded:
+        """Samples taken from ``x`` (indexed, permuted) as this dataset stores them, for a Split."""
+        return x if self.values is None else Encoded(x, self.values)
+
     @property
     def fingerprint(self) -> str:
-        """sha256 hex of the arrays and class names: equal iff the content is equal."""
+        """sha256 hex of the features and class names: equal iff the content is equal. Bytes hash
+        as the floats they stand for, so an image set stored as bytes keeps the fingerprint it had
+        as float32 (projects saved before still rebuild and match)."""
         if self._fingerprint is None:
-            self._fingerprint = hash_arrays([self.x, self.y], {"class_names": self.class_names})
+            self._fingerprint = hash_arrays([(self.x, self.values), self.y], {"class_names": self.class_names})
         return self._fingerprint
 
     def class_counts(self) -> np.ndarray:

@@ -9,6 +9,7 @@ more than its caller allows (a recipe's own ``max_bytes`` can lower the read lim
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from modstudio.data.builders import PLANS
@@ -16,6 +17,7 @@ from modstudio.data.builtin import generated_bytes, load_builtin
 from modstudio.data.dataset import Dataset
 from modstudio.data.errors import DataError, human_bytes
 from modstudio.data.importers import import_path
+from modstudio.data.importers.images import LEGACY_OPTIONS
 from modstudio.data.tasks import Task
 
 MAX_RECIPE_TASKS = 10_000
@@ -72,12 +74,21 @@ def load_source(spec: Any, *, max_bytes: int | None = None) -> Dataset:
             raise DataError("a task source's 'path' must be a string")
         if max_bytes is not None:
             options = {**options, "max_bytes": _capped(options.get("max_bytes", max_bytes), max_bytes)}
+        if _is_folder(spec["path"]):  # a recipe from before folders kept their own size and colours
+            options = {**LEGACY_OPTIONS, **options}
         dataset = import_path(spec["path"], **options)
         label = spec["path"]
     expected = spec.get("fingerprint")
     if expected is not None and expected != dataset.fingerprint:
         raise DataError(f"the data of {label} has changed since the task was built (fingerprint differs)")
     return dataset
+
+
+def _is_folder(path: str) -> bool:
+    try:
+        return Path(path).expanduser().is_dir()
+    except (OSError, RuntimeError, ValueError):  # the importer names the problem
+        return False
 
 
 def _capped(value: Any, cap: int) -> Any:

@@ -19,19 +19,26 @@ import numpy as np
 
 from modstudio.data.dataset import frozen, hash_arrays
 from modstudio.data.errors import DataError
+from modstudio.data.values import Encoded, ValueMap, floats, stored
 
 SPLIT_NAMES = ("train", "val", "test")
-TASK_FORMAT = 1
+TASK_FORMAT = 2
+"""2: samples may be bytes with ``values`` (data/values.py). A float task is still written as 1,
+so its metadata reads as before; a byte task is 2, so a ModStudio that would read its bytes as
+numbers refuses it as newer instead."""
 MAX_NAME_LENGTH = 500
 
 
 class Split:
     """One split of a task: features ``x`` (float32, n × sample_shape), local labels ``y`` (int64).
 
-    Validation may be empty (val_fraction=0); the arrays are read-only.
+    Given an ``Encoded``, ``x`` is its bytes (uint8) and ``values`` their mapping (None for
+    float features); ``floats()`` gives the features. Validation may be empty (val_fraction=0);
+    the arrays are read-only.
     """
 
     def __init__(self, x: Any, y: Any, what: str = "split") -> None:
+        x, self.values = stored(x, what)
         x = np.asarray(x)
         y = np.asarray(y)
         if x.dtype.kind not in "iuf":
@@ -44,8 +51,8 @@ class Split:
             raise DataError(f"{what}: labels must be 1-D, got shape {y.shape}")
         if len(x) != len(y):
             raise DataError(f"{what}: {len(x)} samples but {len(y)} labels")
-        self.x = frozen(x, np.float32)
-        if not np.isfinite(self.x).all():
+        self.x = frozen(x, np.float32 if self.values is None else np.uint8)
+        if self.values is None and not np.isfinite(self.x).all():
             raise DataError(f"{what}: features contain NaN or infinite values")
         if y.size and y.min() < 0:
             raise DataError(f"{what}: labels must be non-negative")
@@ -55,6 +62,11 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def floats(self, rows: slice = slice(None)) -> np.ndarray:
+        """The features of ``rows`` (all) as float32: the mapping applied to bytes (a new array),
+        else ``x`` itself."""
+        return floats(self.x[rows], self.values)
 
     def __repr__(self) -> str:
         return f"Split({len(self)} samples, shape {self.x.shape[1:]})"
@@ -118,6 +130,8 @@ class Task:
         shape = train.x.shape[1:]
         k = len(self.classes)
         for key, split in splits.items():
+            if split.values != train.values:
+                raise DataError(f"task {name!r}: the {key} split's values are stored unlike the train split's")
             if split.x.shape[1:] != shape:
                 raise DataError(
                     f"task {name!r}: {key} samples have shape {split.x.shape[1:]}, train has {shape}"
@@ -138,6 +152,11 @@ class Task:
     def num_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def values(self) -> ValueMap | None:
+        """How the splits' bytes become features (``data/values.py``); None for float features."""
+        return self.train.values
+
     def split(self, split_name: str) -> Split:
         if split_name not in SPLIT_NAMES:
             raise DataError(f"no split named {split_name!r}; splits are {list(SPLIT_NAMES)}")
@@ -152,7 +171,8 @@ class Task:
         """sha256 hex of the three splits and the class mapping; not of the name, so renaming a
         task keeps its fingerprint."""
         if self._fingerprint is None:
-            arrays = [a for s in SPLIT_NAMES for a in (self.split(s).x, self.split(s).y)]
+            # bytes hash as their floats: a task stored as bytes keeps the fingerprint of its floats
+            arrays = [a for s in SPLIT_NAMES for a in ((self.split(s).x, self.values), self.split(s).y)]
             self._fingerprint = hash_arrays(
                 arrays, {"classes": self.classes, "class_names": self.class_names}
             )
@@ -166,16 +186,18 @@ class Task:
         standardised inputs applies it, and the fingerprint stays a hash of the raw data.
         """
         if self._normalization is None:
-            x = self.train.x.astype(np.float64)
+            x = self.train.floats().astype(np.float64)
             mean = x.mean(axis=0)
             std = np.maximum(x.std(axis=0), 1e-6)
             self._normalization = (frozen(mean, np.float32), frozen(std, np.float32))
         return self._normalization
 
     def to_dict(self) -> dict:
-        """JSON-able metadata (no arrays); ``arrays()`` holds the data."""
+        """JSON-able metadata (no arrays); ``arrays()`` holds the data. ``values`` only for bytes,
+        so a float task's metadata reads as before."""
+        values = {} if self.values is None else {"values": self.values.to_dict()}
         return {
-            "format": TASK_FORMAT,
+            "format": 1 if self.values is None else TASK_FORMAT,
             "name": self.name,
             "classes": list(self.classes),
             "class_names": list(self.class_names),
@@ -184,6 +206,7 @@ class Task:
             "sample_shape": list(self.sample_shape),
             "sizes": {s: len(self.split(s)) for s in SPLIT_NAMES},
             "fingerprint": self.fingerprint,
+            **values,
         }
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -246,8 +269,14 @@ class Task:
             want = "iuf" if n.endswith("_x") else "iu"
             if a.dtype.kind not in want:
                 raise DataError(f"{where}: {n} has dtype {a.dtype}, expected {'numbers' if n.endswith('_x') else 'integers'}")
+        values = meta.get("values")
+        if values is not None and fmt < 2:
+            raise DataError(f"{where}: 'values' needs task format 2, the metadata says {fmt}")
+        if values is not None:
+            values = ValueMap.from_dict(values)
         splits = {
-            s: Split(arrays[f"{s}_x"], arrays[f"{s}_y"], what=f"{where}, {s} split") for s in SPLIT_NAMES
+            s: Split(arrays[f"{s}_x"] if values is None else Encoded(arrays[f"{s}_x"], values),
+                     arrays[f"{s}_y"], what=f"{where}, {s} split") for s in SPLIT_NAMES
         }
         task = cls(
             name, meta["classes"], meta["class_names"], splits["train"], splits["val"], splits["test"],

@@ -180,10 +180,7 @@ class KindSpec:
 
     def output_shape(self, params: Params, shapes: list[Shape]) -> Shape:
         if self.expand is not None:
-            shape = shapes[0]
-            for kind, sub in self.expand(params, shapes):
-                shape = get(kind).output_shape(sub, [shape])
-            return shape
+            return layers_shape(self.expand(params, shapes), shapes[0])
         assert self.shape is not None, self.kind
         return tuple(self.shape(params, shapes))
 
@@ -199,14 +196,26 @@ class KindSpec:
     def _expanded_state(self, params: Params, shapes: list[Shape], method: str, rule: TensorRule) -> TensorShapes:
         if self.expand is None:
             return {name: tuple(s) for name, s in rule(params, shapes).items()}
-        result: TensorShapes = {}
-        shape = shapes[0]
-        for index, (kind, sub) in enumerate(self.expand(params, shapes)):
-            spec = get(kind)
-            for name, s in getattr(spec, method)(sub, [shape]).items():
-                result[f"{index}.{name}"] = s
-            shape = spec.output_shape(sub, [shape])
-        return result
+        return layers_state(self.expand(params, shapes), shapes[0], method)
+
+
+def layers_shape(layers: Expansion, shape: Shape) -> Shape:
+    """The output shape of primitive ``layers`` run in sequence on ``shape``."""
+    for kind, sub in layers:
+        shape = get(kind).output_shape(sub, [shape])
+    return shape
+
+
+def layers_state(layers: Expansion, shape: Shape, method: str, prefix: str = "") -> TensorShapes:
+    """The tensors (``method="tensor_shapes"``) or buffers of ``layers`` in an ``nn.Sequential``,
+    named as torch names them: ``"<prefix><index>.<name>"``."""
+    result: TensorShapes = {}
+    for index, (kind, sub) in enumerate(layers):
+        spec = get(kind)
+        for name, s in getattr(spec, method)(sub, [shape]).items():
+            result[f"{prefix}{index}.{name}"] = s
+        shape = spec.output_shape(sub, [shape])
+    return result
 
 
 # --------------------------------------------------------------------------- shape helpers
@@ -595,4 +604,61 @@ register(KindSpec(
         _p("pool_size", "int", 2, "pooling window", min=1, max=1024),
     ),
     expand=_conv_block_expand, key_params=("out_channels", "kernel_size", "pool"),
+))
+
+
+
+# A residual block is no sequence (the skip runs beside the body), so it has no ``expand``: its three
+# parts are sequences of primitives, and its rules and torch module are built from theirs.
+
+RESIDUAL_KERNEL = 3
+
+
+def residual_parts(params: Params, shapes: list[Shape]) -> tuple[Expansion, Expansion, tuple[str, Params]]:
+    """``(body, skip, activation)``: conv → norm → act → conv → norm; the skip is empty (the
+    identity) unless the channels or the stride change, then a 1×1 conv with the stride → norm; the
+    activation follows the sum, as in ResNet's basic block."""
+    (s,) = shapes
+    if len(s) not in (2, 3):
+        raise ShapeError(f"residual block expects channels×length or channels×height×width, got {fmt_shape(s)}")
+    dims, out, stride, batch = len(s) - 1, params["out_channels"], params["stride"], params["norm"] == "batch"
+
+    def conv(kernel: int, step: int) -> Expansion:
+        layer = (f"conv{dims}d", {"out_channels": out, "kernel_size": kernel, "stride": step,
+                                  "padding": kernel // 2, "bias": not batch})
+        return [layer, (f"batchnorm{dims}d", {})] if batch else [layer]
+
+    act = _activation_layer(params["activation"])
+    body = [*conv(RESIDUAL_KERNEL, stride), act, *conv(RESIDUAL_KERNEL, 1)]
+    skip = [] if (s[0], stride) == (out, 1) else conv(1, stride)
+    return body, skip, act
+
+
+def _residual_shape(params: Params, shapes: list[Shape]) -> Shape:
+    body, skip, _ = residual_parts(params, shapes)
+    out = layers_shape(body, shapes[0])
+    assert layers_shape(skip, shapes[0]) == out  # padding 1 for 3, 0 for 1: both give ⌊(n − 1) / stride⌋ + 1
+    return out
+
+
+def _residual_state(method: str) -> TensorRule:
+    def rule(params: Params, shapes: list[Shape]) -> TensorShapes:
+        body, skip, _ = residual_parts(params, shapes)
+        return {**layers_state(body, shapes[0], method, "body."), **layers_state(skip, shapes[0], method, "skip.")}
+
+    return rule
+
+
+register(KindSpec(
+    "residual_block", "Residual block", "Blocks",
+    "ResNet's basic block: 3×3 conv → norm → activation → 3×3 conv → norm, plus the input (through a "
+    "1×1 conv when the channels or the stride change), then the activation; 1-D or 2-D from the input.",
+    params=(
+        replace(_CONV_PARAMS[0], default=64),
+        _p("stride", "int", 1, "1 keeps the size, 2 halves it (rounding up)", min=1, max=2),
+        _p("norm", "choice", "batch", "normalization after each convolution", choices=("none", "batch")),
+        _ACTIVATION_PARAM,
+    ),
+    shape=_residual_shape, tensors=_residual_state("tensor_shapes"), buffers=_residual_state("buffer_shapes"),
+    key_params=("out_channels", "stride"),
 ))

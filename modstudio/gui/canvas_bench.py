@@ -1,5 +1,6 @@
-"""Canvas speed figures for ``modstudio bench``: how long a big graph takes to open, and how long
-one pan or zoom frame takes to paint. Runs offscreen when there is no display."""
+"""Canvas speed figures for ``modstudio bench``: how long a big graph takes to open, how long one
+pan or zoom frame takes to paint, and, in the studio's window, how long a select-all and one frame
+of dragging every node take. Runs offscreen when there is no display."""
 
 from __future__ import annotations
 
@@ -98,6 +99,82 @@ def bench_canvas(n_nodes: int = 1000, frames: int = 20) -> dict:
     return result
 
 
+def bench_canvas_editing(n_nodes: int = 200, frames: int = 30) -> dict:
+    """In the studio's window (inspector, menus and every other listener of the selection attached):
+    seconds for Select All over an ``n_nodes`` graph, painted, and the median time of one frame of
+    dragging all of them with the mouse (a move event, its handling, and a synchronous repaint),
+    at 100 % zoom and fitted. The drag must end as one undo step."""
+    import math
+    import statistics
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from modstudio.gui.canvas.scene import GRID
+    from modstudio.gui.main_window import MainWindow
+    from modstudio.gui.training.devices import DeviceCombo
+    from modstudio.project import Project
+
+    app = QApplication.instance() or QApplication([])
+    project = Project.new("bench")
+    project.graph = big_graph(n_nodes)
+    window = MainWindow(project)
+    window.files.autosave_timer.stop()  # a bench writes no recovery copy
+    for combo in window.findChildren(DeviceCombo):
+        combo.listed = True  # nor starts a training process to list the GPUs
+    window.resize(1440, 900)
+    window.show()
+    view, scene, stack = window.view, window.scene, window.document.undo_stack
+    viewport = view.viewport()
+    for _ in range(5):
+        app.processEvents()
+    left, no = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+
+    def select_all() -> float:
+        scene.clearSelection()
+        app.processEvents()
+        t0 = time.perf_counter()
+        window.select_all_action.trigger()
+        app.processEvents()
+        viewport.repaint()
+        return time.perf_counter() - t0
+
+    def drag() -> float:
+        centre = view.centre_scene_pos()
+        item = min(scene.nodes.values(), key=lambda i: (i.sceneBoundingRect().center() - centre).manhattanLength())
+        start = view.mapFromScene(item.sceneBoundingRect().center())
+        index = stack.index()
+        step = math.ceil(GRID * view.zoom * 1.05)  # one grid step a frame: every frame moves the nodes
+        QTest.mousePress(viewport, left, no, start)
+        times = []
+        for i in range(1, frames + 1):
+            t0 = time.perf_counter()
+            QTest.mouseMove(viewport, start + QPoint(step * i, step * i // 2))
+            app.processEvents()
+            viewport.repaint()
+            times.append(time.perf_counter() - t0)
+        QTest.mouseRelease(viewport, left, no, start + QPoint(step * frames, step * frames // 2))
+        app.processEvents()
+        if stack.index() != index + 1 or len(scene.selected_node_ids()) != n_nodes:
+            raise RuntimeError("the drag did not move every node as one undo step")
+        return statistics.median(times)
+
+    result = {"editing_nodes": len(project.graph.nodes)}
+    for label, place in (("100", lambda: (view.set_zoom(1.0), view.centerOn(scene.nodes_rect().center()))),
+                         ("fit", view.fit)):
+        place()
+        app.processEvents()
+        result[f"select_all_ms_{label}"] = round(min(select_all() for _ in range(3)) * 1000, 2)
+        result[f"drag_frame_ms_{label}"] = round(drag() * 1000, 2)
+    result["editing_goal"] = "select_all_ms < 100, drag_frame_ms < 16"
+    window.hide()
+    window.deleteLater()
+    app.processEvents()
+    return result
+
+
 def bench_startup(runs: int = 5, timeout: float = 120.0) -> dict:
     """Seconds from spawning ``python -m modstudio`` to its window shown, offscreen, on a first run
     (no settings, so the welcome page shows): the median of ``runs`` launches after one warm-up.
@@ -149,4 +226,4 @@ def bench_startup(runs: int = 5, timeout: float = 120.0) -> dict:
 if __name__ == "__main__":  # pragma: no cover
     import json
 
-    print(json.dumps(bench_canvas(), indent=2))
+    print(json.dumps({**bench_canvas(), **bench_canvas_editing()}, indent=2))

@@ -63,12 +63,16 @@ def _font():
     return font
 
 
-def rows_table(x: np.ndarray, y: np.ndarray, class_names: list[str], rows: int = 8, cols: int = 8) -> QTableWidget:
+def rows_table(x: np.ndarray, y: np.ndarray, class_names: list[str], feature_names: list[str] | None = None,
+               rows: int = 8, cols: int = 8) -> QTableWidget:
+    """The first rows, headed with the source's own column names (a CSV's header) when it has them."""
     flat = x.reshape(len(x), -1)
     n_cols = min(cols, flat.shape[1])
     more = flat.shape[1] > n_cols
     table = QTableWidget(min(rows, len(flat)), n_cols + 1 + more)
-    headers = [f"x{j}" for j in range(n_cols)] + (["…"] if more else []) + ["label"]
+    names = feature_names if feature_names is not None and len(feature_names) == flat.shape[1] else None
+    headers = ([names[j] if names else f"x{j}" for j in range(n_cols)] + (["…"] if more else [])
+               + ["label"])
     table.setHorizontalHeaderLabels(headers)
     for i in range(table.rowCount()):
         for j in range(n_cols):

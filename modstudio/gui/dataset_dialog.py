@@ -1,10 +1,14 @@
 """Add tasks from data: pick a built-in dataset (Download… fetches a standard benchmark into that
 list) or a file/folder, see a preview (samples or rows and class counts), choose how to cut it
-into tasks. Every refusal from the data layer is shown in the dialog in its own words; the dialog
+into tasks. A folder of images keeps its images' own size and colours unless the Images row says
+otherwise (size, colour, normalisation: the image reader's options, recorded in the tasks' recipe);
+a folder of several sizes is refused with its sizes, and the dialog offers to resize to the most
+common. Every refusal from the data layer is shown in the dialog in its own words; the dialog
 never raises."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
@@ -13,8 +17,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
                                QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
-from modstudio.gui import dialogs
+from modstudio.gui import dialogs, theme
 from modstudio.gui.data_preview import ClassCounts, image_grid, is_image_shape, rows_table
+
+NATIVE = "As in the files"
 
 BUILDERS = (
     ("whole", "One task: the whole dataset"),
@@ -72,6 +78,9 @@ class DatasetDialog(QDialog):
         row.addWidget(load)
         grid.addRow(self.file_radio, row)
         grid.addRow("Label column", self.label_column)
+        self.image_options = self._build_image_options()
+        grid.addRow("Images", self.image_options)
+        self._source_grid = grid
 
         # ---------------------------------------------------------------- preview
         preview = QGroupBox("Preview")
@@ -143,10 +152,88 @@ class DatasetDialog(QDialog):
         self.builder_combo.currentIndexChanged.connect(self._update_note)
         self.n_tasks.valueChanged.connect(self._update_note)
         self._on_builtin_combo_changed()
+        self._show_image_options()
         if path:
             self.set_path(path)
         else:
             self.load_preview()
+
+    def _build_image_options(self) -> QWidget:
+        """Size, colour and normalisation of an image folder, as the image reader takes them."""
+        from modstudio.data.importers.images import IMAGE_MODES, IMAGE_NORMALIZATIONS
+
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.image_size = QComboBox()
+        self.image_size.addItem(NATIVE, "native")
+        self.image_size.addItem("Resize to (height × width)", "resize")
+        self.image_height, self.image_width = QSpinBox(), QSpinBox()
+        for spin, what in ((self.image_height, "height"), (self.image_width, "width")):
+            spin.setRange(1, 4096)
+            spin.setValue(28)
+            spin.setSuffix(" px")
+            spin.setKeyboardTracking(False)
+            spin.setToolTip(f"The {what} every image is resized to")
+            spin.valueChanged.connect(self._on_image_option_changed)
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.image_size, 1)
+        size_row.addWidget(self.image_height)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.image_width)
+        self.image_mode = QComboBox()
+        self.image_mode.addItem(f"{NATIVE} (grey if every image is grey)", None)
+        for key, title in IMAGE_MODES.items():
+            self.image_mode.addItem(title[:1].upper() + title[1:], key)
+        self.image_normalize = QComboBox()
+        for key, title in IMAGE_NORMALIZATIONS.items():
+            self.image_normalize.addItem(title, key)
+        self.image_note = QLabel(objectName="dim")
+        self.image_note.setWordWrap(True)
+        self.resize_button = QPushButton()
+        self.resize_button.setToolTip("Resize every image to the size most of them have")
+        self.resize_button.clicked.connect(self._on_resize_button_clicked)
+        self.resize_button.hide()
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.image_note, 1)
+        note_row.addWidget(self.resize_button)
+        form.addRow("Size", size_row)
+        form.addRow("Colour", self.image_mode)
+        form.addRow("Values", self.image_normalize)
+        form.addRow(note_row)
+        for combo in (self.image_size, self.image_mode, self.image_normalize):
+            combo.currentIndexChanged.connect(self._on_image_option_changed)
+        self._sync_size_spins()
+        return box
+
+    def _sync_size_spins(self) -> None:
+        resize = self.image_size.currentData() == "resize"
+        self.image_height.setEnabled(resize)
+        self.image_width.setEnabled(resize)
+
+    def _on_image_option_changed(self) -> None:
+        self._sync_size_spins()
+        if self.file_radio.isChecked() and self._is_folder():
+            self.load_preview()
+
+    def _on_resize_button_clicked(self) -> None:
+        self.image_size.blockSignals(True)
+        self.image_size.setCurrentIndex(self.image_size.findData("resize"))
+        self.image_size.blockSignals(False)
+        self._on_image_option_changed()
+
+    def _is_folder(self) -> bool:
+        path = self.path_edit.text().strip()
+        return bool(path) and os.path.isdir(os.path.expanduser(path))
+
+    def _show_image_options(self) -> None:
+        self._source_grid.setRowVisible(self.image_options, self.file_radio.isChecked() and self._is_folder())
+
+    def image_import_options(self) -> dict[str, Any]:
+        """The image reader's options as the Images row sets them."""
+        size = ((self.image_height.value(), self.image_width.value())
+                if self.image_size.currentData() == "resize" else None)
+        return {"size": size, "mode": self.image_mode.currentData(), "normalize": self.image_normalize.currentData()}
 
     @staticmethod
     def _wrap(layout) -> QWidget:
@@ -196,6 +283,7 @@ class DatasetDialog(QDialog):
             self.set_path(path)
 
     def _on_source_toggled(self) -> None:
+        self._show_image_options()
         self.load_preview()
 
     def _on_path_edit_text_edited(self, text: str) -> None:
@@ -208,6 +296,7 @@ class DatasetDialog(QDialog):
         self._show_error("")
         self.summary.setText("Press Return or Load to read it." if text.strip() else "")
         self.add_button.setEnabled(bool(text.strip()))  # Add reads it first (build_tasks)
+        self._show_image_options()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         if (watched in (self.path_edit, self.label_column) and event.type() == QEvent.Type.KeyPress
@@ -260,6 +349,11 @@ class DatasetDialog(QDialog):
 
     def load_preview(self) -> bool:
         """Load the chosen data; shows the preview or the data layer's refusal."""
+        from modstudio.data.importers.images import MixedImageSizes
+
+        self._show_image_options()
+        self.resize_button.hide()
+        self.image_note.setText("")
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             if self.builtin_radio.isChecked():
@@ -273,7 +367,13 @@ class DatasetDialog(QDialog):
                 column = self.label_column.text().strip()
                 if column:
                     options["label_column"] = int(column) if column.lstrip("-").isdigit() else column
+                if self._is_folder():
+                    options.update(self.image_import_options())
                 dataset = self.data.import_path(path, **options)
+        except MixedImageSizes as exc:
+            self._show_error(str(exc))
+            self._offer_resize(exc.sizes)
+            return False
         except self.data.DataError as exc:
             self._show_error(str(exc))
             return False
@@ -287,6 +387,22 @@ class DatasetDialog(QDialog):
         self.add_button.setEnabled(True)
         self._show_dataset(dataset)
         return True
+
+    def _offer_resize(self, sizes: list[tuple[tuple[int, int], int]]) -> None:
+        """Images of several sizes at "As in the files": say so, and offer the most common size."""
+        (h, w), count = sizes[0]
+        total = sum(n for _, n in sizes)
+        self._set_size_spins(h, w)
+        self.image_note.setText(f"{len(sizes)} sizes; {count:,} of {total:,} images are {h}×{w}. "
+                                "A network needs one.")
+        self.resize_button.setText(f"Resize to {h}×{w}")
+        self.resize_button.show()
+
+    def _set_size_spins(self, h: int, w: int) -> None:
+        for spin, value in ((self.image_height, h), (self.image_width, w)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
 
     def _show_error(self, text: str) -> None:
         self.dataset = None
@@ -307,13 +423,15 @@ class DatasetDialog(QDialog):
 
         self.summary.setText(
             f"<b>{ds.name}</b> — {len(ds):,} samples of shape {fmt_shape(ds.sample_shape)}, "
-            f"{ds.num_classes} classes<br><span style='color:#9aa4b1'>{ds.source}</span>")
+            f"{ds.num_classes} classes<br><span style='color:{theme.CHROME[theme.current()]['dim']}'>{ds.source}</span>")
+        if self.file_radio.isChecked() and self._is_folder():
+            self._note_image_options(ds)
         if is_image_shape(ds.sample_shape):
             self.samples_label.setPixmap(image_grid(ds.x, ds.y, ds.class_names))
             self.samples.setCurrentIndex(0)
         else:
             self._clear_rows()
-            self.table_holder.layout().addWidget(rows_table(ds.x, ds.y, ds.class_names))
+            self.table_holder.layout().addWidget(rows_table(ds.floats(slice(0, 8)), ds.y[:8], ds.class_names, ds.feature_names))
             self.samples.setCurrentIndex(1)
         self.counts.set_counts(ds.class_names, ds.class_counts())
         if self.builder_combo.currentData() == "split" and ds.num_classes // self.n_tasks.value() < 2:
@@ -324,6 +442,20 @@ class DatasetDialog(QDialog):
         if not rotatable and self.builder_combo.currentData() == "rotated":
             self.builder_combo.setCurrentIndex(1)
         self._update_note()
+
+    def _note_image_options(self, ds) -> None:
+        """What the Images row did to this folder, in words (its recipe holds the same)."""
+        from modstudio.data.importers.images import IMAGE_MODES, IMAGE_NORMALIZATIONS
+
+        chosen = (ds.origin or {}).get("options", {})
+        h, w = chosen.get("size", ds.sample_shape[-2:])
+        kept = self.image_size.currentData() == "native"
+        if kept:  # the size a switch to "Resize to" starts from
+            self._set_size_spins(h, w)
+        size = f"kept at their own size, {h}×{w}" if kept else f"resized to {h}×{w}"
+        colour = IMAGE_MODES.get(chosen.get("mode"), "")
+        values = IMAGE_NORMALIZATIONS.get(chosen.get("normalize"), "")
+        self.image_note.setText(f"Images {size}, {colour}; values {values}.")
 
     def _update_note(self) -> None:
         key = self.builder_combo.currentData()

@@ -198,3 +198,13 @@ def ask_save_file(parent: QWidget, title: str, suggested: str, filters: str) -> 
         if match:
             path += match.group(1)
     return _chosen("exports", path)
+
+
+def ask_predict_file(parent: QWidget) -> str | None:
+    """A file of samples to predict with a trained run (the Evaluate tab's Predict…)."""
+    from modstudio.data.importers.samples import SUFFIXES
+
+    patterns = " ".join(f"*{s}" for s in SUFFIXES)
+    path, _ = QFileDialog.getOpenFileName(parent, "Predict the samples of a file", start_in("data"),
+                                          f"Images, CSV and NumPy files ({patterns});;All files (*)")
+    return _chosen("data", path)

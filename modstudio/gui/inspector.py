@@ -1,26 +1,23 @@
 """The inspector: the selected module's name and params, each change one undoable SetParam; with
-nothing selected, the project's name and training settings."""
+nothing selected, the project's name, its file setting and a summary of the next run (whose
+settings have their one form in the Training dock's run settings)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from modstudio.graph.catalog import fmt_shape
 from modstudio.graph.commands import RenameNode, SetParam
 from modstudio.gui.canvas.node_item import fmt_count
 from modstudio.gui.icons import category_icon
-from modstudio.gui.param_editors import INT_LIMIT, Editor, compact, make_editor
-from modstudio.project import strategy_specs
+from modstudio.gui.param_editors import Editor, compact, make_editor
+from modstudio.gui.training.run_panel import settings_summary
 from modstudio.project.commands import ChangeSettings, RenameProject
 from modstudio.project.settings import SETTING_SPECS
-
-# Devices a run can name beside cuda:N (the run panel lists the GPUs themselves).
-DEVICE_SUGGESTIONS = ("auto", "cpu", "cuda", "mps")
-
 
 def _label(text: str = "", name: str | None = None, wrap: bool = True) -> QLabel:
     label = QLabel(text)
@@ -142,7 +139,13 @@ class NodePage(QWidget):
 
 
 class ProjectPage(QWidget):
-    """Project name, a summary of the network, and the training settings as a generic form."""
+    """Project name, a summary of the network and of the next run, and the file's own setting
+    (whether task data is embedded). The training settings have one form, the run settings of the
+    Training dock: here they are summarised, with a button that opens that form (two forms over the
+    same settings had drifted apart in names and editors)."""
+
+    # Settings about the file rather than the run: edited here, not in the run settings.
+    FILE_SETTINGS = ("embed_data",)
 
     def __init__(self, inspector: "Inspector") -> None:
         super().__init__()
@@ -152,23 +155,42 @@ class ProjectPage(QWidget):
         layout.setSpacing(8)
         layout.addWidget(_label("Project", name="heading"))
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("project-name")
         self.name_edit.editingFinished.connect(self._on_name_edit_editing_finished)
         form.addRow("Name", self.name_edit)
+        self.setting_widgets: dict[str, QComboBox] = {}
+        for name in self.FILE_SETTINGS:
+            spec = SETTING_SPECS[name]
+            combo = compact(QComboBox())
+            for choice in spec.choices:
+                combo.addItem(str(choice), choice)
+            combo.setObjectName(f"setting-{name}")
+            combo.setToolTip(spec.doc)
+            combo.activated.connect(lambda i, n=name, w=combo: self._set(n, w.itemData(i)))
+            form.addRow(spec.label, combo)
+            self.setting_widgets[name] = combo
         layout.addLayout(form)
         self.summary = _label(name="dim")
         layout.addWidget(self.summary)
         layout.addSpacing(6)
-        layout.addWidget(_label("Training settings", name="heading"))
-        self.settings_form = QFormLayout()
-        self.settings_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        layout.addLayout(self.settings_form)
+        layout.addWidget(_label("Next run", name="heading"))
+        self.run_summary = _label()
+        self.run_summary.setObjectName("run-summary")
+        layout.addWidget(self.run_summary)
+        self.run_settings_button = QPushButton("Run settings…")
+        self.run_settings_button.setObjectName("open-run-settings")
+        self.run_settings_button.setToolTip("Strategy, scenario, optimiser and every other training setting, "
+                                            "in the Training panel")
+        self.run_settings_button.clicked.connect(inspector.run_settings_requested)
+        row = QHBoxLayout()
+        row.addWidget(self.run_settings_button)
+        row.addStretch(1)
+        layout.addLayout(row)
         self.hint = _label("Select a module on the canvas to edit its parameters.", name="dim")
         layout.addWidget(self.hint)
         layout.addStretch(1)
-        self.setting_widgets: dict[str, QWidget] = {}
-        self._build_settings()
 
     @property
     def document(self):
@@ -184,81 +206,15 @@ class ProjectPage(QWidget):
         if report is not None:
             parts.append(report.summary())
         self.summary.setText("<br>".join(parts))
-        self._refresh_settings(project.settings)
-
-    def _refresh_settings(self, settings: Any) -> None:
-        for name, widget in self.setting_widgets.items():
-            value = getattr(settings, name)
-            widget.blockSignals(True)
-            if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-                widget.setValue(value)
-            elif widget.isEditable():
-                if not widget.lineEdit().hasFocus():
-                    widget.setCurrentText(str(value))
-            else:
-                index = widget.findData(value)
-                if index < 0:  # a strategy this ModStudio does not have (a file from elsewhere)
-                    widget.addItem(str(value), value)
-                    index = widget.count() - 1
-                widget.setCurrentIndex(index)
-            widget.blockSignals(False)
-
-    def _build_settings(self) -> None:
-        """One editor per declared setting (``SETTING_SPECS``): lists for choices, ranged numbers."""
-        for name, spec in SETTING_SPECS.items():
-            widget: QWidget
-            if name == "strategy":
-                widget = QComboBox()
-                for strategy in strategy_specs.specs():
-                    widget.addItem(strategy.title, strategy.name)
-                widget.activated.connect(lambda i, w=widget: self._set_strategy(w.itemData(i)))
-            elif spec.type in ("choice", "bool"):
-                widget = QComboBox()
-                for text, choice in (("no", False), ("yes", True)) if spec.type == "bool" else (
-                        (str(c), c) for c in spec.choices):
-                    widget.addItem(text, choice)
-                widget.activated.connect(lambda i, n=name, w=widget: self._set(n, w.itemData(i)))
-            elif name == "device":
-                widget = QComboBox()
-                widget.setEditable(True)  # cuda:N too
-                widget.addItems(DEVICE_SUGGESTIONS)
-                widget.lineEdit().editingFinished.connect(
-                    lambda n=name, w=widget: self._set(n, w.currentText().strip()))
-                widget.activated.connect(lambda i, n=name, w=widget: self._set(n, w.itemText(i)))
-            elif spec.type == "int":
-                widget = QSpinBox()
-                widget.setRange(int(spec.min), int(min(spec.max, INT_LIMIT)))
-                widget.setKeyboardTracking(False)
-                widget.valueChanged.connect(lambda v, n=name: self._set(n, int(v)))
-            elif spec.type == "float":
-                widget = QDoubleSpinBox()
-                widget.setDecimals(6)
-                widget.setRange(float(spec.min), float(min(spec.max, 1e9)))
-                widget.setSingleStep(0.001 if spec.default < 0.1 else 0.1)
-                widget.setKeyboardTracking(False)
-                widget.valueChanged.connect(lambda v, n=name: self._set(n, float(v)))
-            else:  # pragma: no cover - every declared setting has an editor above
-                raise AssertionError(f"no editor for setting {name} ({spec.type})")
-            compact(widget)
-            widget.setObjectName(f"setting-{name}")
-            widget.setToolTip(spec.doc)
-            self.settings_form.addRow(spec.label, widget)
-            self.setting_widgets[name] = widget
+        self.run_summary.setText(settings_summary(project.settings))
+        for name, combo in self.setting_widgets.items():
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(getattr(project.settings, name)), 0))
+            combo.blockSignals(False)
 
     def _set(self, name: str, value: Any) -> None:
-        settings = self.document.project.settings
-        if value in (None, ""):  # an emptied text field: keep the setting, show it again
-            self.refresh()
-            return
-        if getattr(settings, name) == value:
-            return
-        error = self.document.push(ChangeSettings(**{name: value}))
-        if error:
-            self.refresh()  # a refused value (a device name that is no device): show the setting again
-
-    def _set_strategy(self, name: str) -> None:
-        if name != self.document.project.settings.strategy:  # another strategy's params would be refused
-            self.document.push(ChangeSettings(f"use {name}", strategy=name, strategy_params={}))
+        if getattr(self.document.project.settings, name) != value:
+            self.document.push(ChangeSettings(**{name: value}))
 
     def _on_name_edit_editing_finished(self) -> None:
         name = self.name_edit.text().strip()
@@ -269,6 +225,8 @@ class ProjectPage(QWidget):
 
 
 class Inspector(QScrollArea):
+    run_settings_requested = Signal()  # the project page's "Run settings…": the window shows that form
+
     def __init__(self, document, scene, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document, self.scene = document, scene

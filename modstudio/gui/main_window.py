@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, Qt
+from PySide6.QtCore import QByteArray, QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget, QInputDialog, QLabel, QMainWindow, QMenu,
                                QMessageBox, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout)
@@ -24,7 +24,19 @@ from modstudio.gui.palette import Palette
 from modstudio.gui.tasks_panel import TasksPanel
 from modstudio.gui.training.controller import TrainingController
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the bottom docks span the window's width
+DEFAULT_SIZE = (1440, 900)  # at most: a smaller screen gets a window that fits it
+INSPECTOR_WIDTH = 300  # px: a module's form (name, a label and a field per parameter)
+CANVAS_SHARE = 0.53  # of the window's height, at least, for the canvas at first launch
+BOTTOM_TABS_HEIGHT = 36  # px: the tab bar of the bottom docks and the separator above them
+
+
+def default_size(window: QMainWindow) -> QSize:
+    """The first launch's size: ``DEFAULT_SIZE``, or 92 % of a smaller screen's free area."""
+    screen = window.screen().availableGeometry() if window.screen() is not None else None
+    if screen is None or screen.width() <= 0:
+        return QSize(*DEFAULT_SIZE)
+    return QSize(min(DEFAULT_SIZE[0], int(screen.width() * 0.92)), min(DEFAULT_SIZE[1], int(screen.height() * 0.92)))
 DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".npz", ".npy", ".idx", ".gz", ".ubyte"}
 
 
@@ -53,8 +65,9 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", "inspector-dock", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.tasks_dock = self._dock("Tasks", "tasks-dock", self.tasks_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The tasks and the training plots span the window's width; the side docks stand beside the canvas.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.check_label = QLabel()
         self.zoom_label = QLabel("100 %")
@@ -81,7 +94,7 @@ class MainWindow(QMainWindow):
         self.document.undo_stack.indexChanged.connect(self._update_actions)
 
         welcome.install(self)  # the welcome page, in a stack with the canvas
-        self.resize(1440, 900)
+        self.resize(default_size(self))
         self._restore_layout()
         self.after_project_replaced()
         if show_welcome:
@@ -244,13 +257,29 @@ class MainWindow(QMainWindow):
         state = store.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
-        else:
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 310], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.tasks_dock], [215], Qt.Orientation.Vertical)
+        self._default_layout_pending = not (isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION))
+        if self._default_layout_pending:
+            self.default_layout()
+
+    def default_layout(self) -> None:
+        """The first launch's dock sizes: the palette as wide as its longest title, the inspector a
+        form's width, the bottom docks low enough that the canvas keeps more than half the height."""
+        width, height = self.width(), self.height()
+        self.resizeDocks([self.palette_dock, self.inspector_dock],
+                         [self.palette.natural_width() + 4, max(INSPECTOR_WIDTH, width // 5)],
+                         Qt.Orientation.Horizontal)
+        bars = sum(bar.sizeHint().height() for bar in (self.menuBar(), self.toolbar, self.statusBar()))
+        bottom = height - bars - int(height * CANVAS_SHARE) - BOTTOM_TABS_HEIGHT
+        self.resizeDocks([self.tasks_dock, self.training.dock], [max(bottom, 0)] * 2, Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._default_layout_pending:  # again at the size the window got: a window manager may change it
+            self._default_layout_pending = False
+            QTimer.singleShot(0, self.default_layout)
 
     def save_layout(self) -> None:
+        welcome.restore_docks(self)  # the layout of the studio, not of its welcome page
         store = settings.studio_settings()
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/state", self.saveState(STATE_VERSION))
@@ -275,7 +304,7 @@ class MainWindow(QMainWindow):
         self.view.setFocus()
 
     def _on_view_kind_dropped(self, kind: str, scene_pos: QPointF) -> None:
-        self.editor.add_kind(kind, scene_pos)
+        self.editor.drop_kind(kind, scene_pos)  # onto a wire: inserted there when the shapes fit
         self.view.setFocus()
 
     def _on_view_zoom_changed(self, zoom: float) -> None:
@@ -316,8 +345,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda checked=False, n=example.name: self.files.open_example(n))
 
     def _select_all(self) -> None:
-        for item in self.scene.nodes.values():
-            item.setSelected(True)
+        self.scene.select_all()
 
     # ------------------------------------------------------------------ files and drops
 

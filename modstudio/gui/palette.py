@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QStyle, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from modstudio.graph import catalog
 from modstudio.gui.canvas.view import KIND_MIME
@@ -16,6 +16,13 @@ def kind_tooltip(spec: catalog.KindSpec) -> str:
     rows = "".join(f"<tr><td><i>{p.name}</i></td><td>{p.doc}</td></tr>" for p in spec.params)
     params = f"<table cellspacing=4>{rows}</table>" if rows else ""
     return f"<b>{spec.title}</b> <span style='color:#9aa4b1'>({spec.kind})</span><br>{spec.doc}{params}"
+
+
+def kind_matches(spec: catalog.KindSpec, text: str) -> bool:
+    """Whether every word of a search names the kind (its title, name, category or doc): the
+    palette's search and the canvas's add popup filter alike."""
+    hay = f"{spec.title} {spec.kind} {spec.category} {spec.doc}".lower()
+    return all(word in hay for word in text.lower().split())
 
 
 class KindTree(QTreeWidget):
@@ -71,19 +78,24 @@ class Palette(QWidget):
         self.tree.expandAll()
 
     def _on_search_text_changed(self, text: str) -> None:
-        needle = text.strip().lower()
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
             shown = 0
             for j in range(top.childCount()):
                 item = top.child(j)
-                spec = catalog.get(item.data(0, KIND_ROLE))
-                hay = f"{spec.title} {spec.kind} {spec.category} {spec.doc}".lower()
-                visible = not needle or all(word in hay for word in needle.split())
+                visible = kind_matches(catalog.get(item.data(0, KIND_ROLE)), text)
                 item.setHidden(not visible)
                 shown += visible
             top.setHidden(shown == 0)
             top.setExpanded(True)
+
+    def natural_width(self) -> int:
+        """The width at which every kind's title shows in full, beside a vertical scroll bar."""
+        from modstudio.gui.fit import tree_width
+
+        scrollbar = self.tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        margins = self.layout().contentsMargins()
+        return tree_width(self.tree) + 2 * self.tree.frameWidth() + scrollbar + margins.left() + margins.right()
 
     def visible_kinds(self) -> list[str]:
         return [k for k, item in self.items.items() if not item.isHidden() and not item.parent().isHidden()]

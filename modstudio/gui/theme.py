@@ -50,33 +50,78 @@ CANVAS = {
     },
     "light": {
         "CANVAS_BG": QColor("#f4f5f7"), "GRID_MINOR": QColor("#eaecef"), "GRID_MAJOR": QColor("#dde1e6"),
-        "NODE_BODY": QColor("#ffffff"), "NODE_BORDER": QColor("#c3cad4"), "NODE_SELECTED": QColor("#e0a200"),
+        "NODE_BODY": QColor("#ffffff"), "NODE_BORDER": QColor("#c3cad4"), "NODE_SELECTED": QColor("#b07d00"),
         "TEXT": QColor("#1f2328"), "TEXT_DIM": QColor("#5d6673"), "EDGE": QColor("#7d8794"),
-        "EDGE_SELECTED": QColor("#e0a200"), "PORT": QColor("#59626f"), "OK": QColor("#1f9d63"),
+        "EDGE_SELECTED": QColor("#b07d00"), "PORT": QColor("#59626f"), "OK": QColor("#1f9d63"),
         "REFUSED": QColor("#d1242f"), "ERROR": QColor("#d1242f"),
         "GROUP_FILL": QColor(61, 123, 217, 20), "GROUP_BORDER": QColor(61, 123, 217, 110),
     },
 }
 
-# Window palette and style-sheet values per theme.
+# Window palette and style-sheet values per theme. "control" outlines what can be clicked or typed
+# into (fields, buttons, combo boxes, check and radio indicators); "border" is for quiet dividers
+# (cards, plot axes) that need not stand out. "check" is the mark drawn on a checked indicator
+# (filled with "accent"), "highlighted_text" the text on a "highlight".
 CHROME = {
     "dark": {
         "window": "#272b32", "base": "#1f2228", "alternate": "#252930", "text": "#e6e9ed", "disabled": "#6b7280",
         "tooltip": "#30353d", "button": "#2d323a", "button_hover": "#353b45", "highlight": "#3d6fb6",
-        "link": "#8fb4ff", "placeholder": "#7d8590", "bright": "#ff6b6b",
+        "highlighted_text": "#ffffff", "link": "#8fb4ff", "placeholder": "#8b94a1", "bright": "#ff6b6b",
         "chrome": "#23272e", "separator": "#1b1e23", "hover": "#323843", "border": "#3b424c", "field": "#1f2228",
-        "accent": "#5b8def", "dim": "#9aa4b1", "error": "#ff7b7f", "page": "#1d2025", "card": "#252930",
-        "card_hover": "#2b3038",
+        "control": "#7b8390", "accent": "#5b8def", "check": "#ffffff", "dim": "#9aa4b1", "error": "#ff7b7f",
+        "page": "#1d2025", "card": "#252930", "card_hover": "#2b3038",
     },
     "light": {
         "window": "#eef0f3", "base": "#ffffff", "alternate": "#f5f6f8", "text": "#1f2328", "disabled": "#9aa1ab",
-        "tooltip": "#ffffff", "button": "#fbfbfc", "button_hover": "#eef1f5", "highlight": "#3d7bd9",
-        "link": "#1f5fbf", "placeholder": "#8a919b", "bright": "#d1242f",
+        "tooltip": "#ffffff", "button": "#fbfbfc", "button_hover": "#eef1f5", "highlight": "#2f6bc6",
+        "highlighted_text": "#ffffff", "link": "#1f5fbf", "placeholder": "#6b7380", "bright": "#d1242f",
         "chrome": "#e6e9ed", "separator": "#d0d5dc", "hover": "#d9dee5", "border": "#c3cad4", "field": "#ffffff",
-        "accent": "#3d7bd9", "dim": "#5d6673", "error": "#c62828", "page": "#f4f5f7", "card": "#ffffff",
-        "card_hover": "#f7f9fc",
+        "control": "#7b8390", "accent": "#3d7bd9", "check": "#ffffff", "dim": "#5d6673", "error": "#c62828",
+        "page": "#f4f5f7", "card": "#ffffff", "card_hover": "#f7f9fc",
     },
 }
+
+# Which colour is drawn on which, for the WCAG AA check (tests/gui/test_theme.py): text needs a
+# contrast ratio of 4.5:1 with every background it appears on, the outlines and marks of controls
+# and of the canvas's graphics 3:1 (WCAG 1.4.3 and 1.4.11). Disabled text is exempt, as in WCAG.
+_SURFACES = ("window", "base", "alternate", "button", "button_hover", "tooltip", "chrome", "hover", "field",
+             "page", "card", "card_hover")
+TEXT_PAIRS = {
+    "text": _SURFACES,
+    "dim": ("window", "base", "alternate", "button", "tooltip", "chrome", "field", "page", "card", "card_hover"),
+    "placeholder": ("field", "base"),
+    "link": ("window", "base", "page", "card"),
+    "error": ("window", "base", "field"),
+    "highlighted_text": ("highlight",),
+}
+CONTROL_PAIRS = {
+    "control": ("window", "base", "button", "chrome", "field", "card"),
+    "accent": ("window", "base", "field", "button"),  # focus outline, default button, checked indicator
+    "check": ("accent",),
+}
+CANVAS_TEXT_PAIRS = {"TEXT": ("NODE_BODY", "CANVAS_BG"), "TEXT_DIM": ("NODE_BODY", "CANVAS_BG")}
+CANVAS_MARK_PAIRS = {
+    "EDGE": ("CANVAS_BG",), "EDGE_SELECTED": ("CANVAS_BG",), "PORT": ("NODE_BODY", "CANVAS_BG"),
+    "NODE_SELECTED": ("NODE_BODY", "CANVAS_BG"), "OK": ("NODE_BODY", "CANVAS_BG"),
+    "REFUSED": ("NODE_BODY", "CANVAS_BG"), "ERROR": ("NODE_BODY", "CANVAS_BG"),
+}
+
+
+def relative_luminance(color) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0 black … 1 white)."""
+    c = QColor(color)
+
+    def linear(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(c.redF()) + 0.7152 * linear(c.greenF()) + 0.0722 * linear(c.blueF())
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2's contrast ratio of two opaque colours, 1 … 21."""
+    hi, lo = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
 
 CANVAS_BG = GRID_MINOR = GRID_MAJOR = NODE_BODY = NODE_BORDER = NODE_SELECTED = QColor()
 TEXT = TEXT_DIM = EDGE = EDGE_SELECTED = PORT = OK = REFUSED = ERROR = GROUP_FILL = GROUP_BORDER = QColor()
@@ -174,7 +219,7 @@ def make_palette(name: str) -> QPalette:
         p.setColor(role, QColor(c[key]))
     for role in (R.WindowText, R.ToolTipText, R.Text, R.ButtonText):
         p.setColor(role, text)
-    p.setColor(R.HighlightedText, QColor("#ffffff"))
+    p.setColor(R.HighlightedText, QColor(c["highlighted_text"]))
     p.setColor(R.Light, QColor(c["button"]).lighter(130))
     p.setColor(R.Midlight, QColor(c["button"]).lighter(115))
     p.setColor(R.Mid, QColor(c["border"]))
@@ -186,10 +231,16 @@ def make_palette(name: str) -> QPalette:
 
 
 def style_sheet(name: str) -> str:
+    """The style sheet with the theme's colours filled in, and the images it draws: the check mark
+    of a checked box (``styles/check.svg``, in the themes' "check" colour) and the arrows of combo
+    and spin boxes (``styles/arrow-*.svg``, in their "control" colour: one grey that both themes share)."""
     qss = resource_file("styles", "studio.qss")
     if not qss.is_file():
         return ""
-    return Template(qss.read_text(encoding="utf-8")).safe_substitute(CHROME[name])
+    images = {"check_image": resource_file("styles", "check.svg").as_posix(),
+              "arrow_up": resource_file("styles", "arrow-up.svg").as_posix(),
+              "arrow_down": resource_file("styles", "arrow-down.svg").as_posix()}
+    return Template(qss.read_text(encoding="utf-8")).safe_substitute(CHROME[name], **images)
 
 
 def apply(app: QApplication, mode: str | None = None) -> str:

@@ -7,6 +7,7 @@ The page sits in a stack with the canvas (:func:`install`); any project change h
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -14,7 +15,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
-from modstudio.gui import settings
+from modstudio.gui import dialogs, settings
 from modstudio.gui.icons import app_icon, category_icon
 
 TAGLINE = "Compose networks from modules and learn tasks one after another, without forgetting the earlier ones."
@@ -28,7 +29,7 @@ def _label(text: str, name: str, wrap: bool = False) -> QLabel:
 
 
 def _example_icon(name: str):
-    return category_icon("Convolution" if "conv" in name or "signal" in name else "Dense")
+    return category_icon("Convolution" if any(w in name for w in ("conv", "signal", "cifar")) else "Dense")
 
 
 class ExampleCard(QFrame):
@@ -77,6 +78,7 @@ class WelcomePage(QWidget):
     open_requested = Signal()
     recent_requested = Signal(str)
     example_requested = Signal(str)
+    download_requested = Signal(str)  # an example whose benchmark is missing
     guide_requested = Signal()
     shortcuts_requested = Signal()
 
@@ -85,6 +87,9 @@ class WelcomePage(QWidget):
         self.setObjectName("welcome")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.cards: dict[str, ExampleCard] = {}
+        self.missing: list[str] = []  # examples whose benchmark is not downloaded yet: links under the cards
+        self.docks_aside: list | None = None  # the bottom docks hidden while the page shows (see show())
+        self.dock_in_front = None
 
         content = QWidget()
         content.setObjectName("welcome")
@@ -143,7 +148,8 @@ class WelcomePage(QWidget):
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setFixedWidth(280)
+        left_widget.setMinimumWidth(230)
+        left_widget.setMaximumWidth(280)
         columns.addWidget(left_widget)
 
         # right: examples
@@ -156,6 +162,13 @@ class WelcomePage(QWidget):
         self.examples_grid = QGridLayout()
         self.examples_grid.setSpacing(10)
         right.addLayout(self.examples_grid)
+        self.missing_label = _label("", "example-text", wrap=True)  # links, not cards: the page fits at 1280×800
+        self.missing_label.setTextFormat(Qt.TextFormat.RichText)
+        self.missing_label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                                   | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.missing_label.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.missing_label.linkActivated.connect(self.download_requested)
+        right.addWidget(self.missing_label)
         right.addStretch(1)
         columns.addLayout(right, 1)
 
@@ -222,6 +235,8 @@ class WelcomePage(QWidget):
         return [self.recent_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.recent_list.count())]
 
     def refresh_examples(self) -> None:
+        """Cards for the examples whose data is here; a line of links for those that need a benchmark
+        downloaded first (a click offers the download)."""
         for card in self.cards.values():
             self.examples_grid.removeWidget(card)
             card.hide()
@@ -229,14 +244,36 @@ class WelcomePage(QWidget):
         self.cards = {}
         from modstudio.examples import list_examples  # not at import time: it loads the data layer (numpy)
 
-        for i, example in enumerate(list_examples()):
+        examples = list_examples(include_unavailable=True)
+        for i, example in enumerate(e for e in examples if e.available):
             card = ExampleCard(example.name, example.title, example.description)
             card.clicked.connect(self.example_requested)
             self.examples_grid.addWidget(card, i, 0)
             self.cards[example.name] = card
+        missing = [e for e in examples if not e.available]
+        self.missing = [e.name for e in missing]
+        self.missing_label.setText(_missing_text(missing))
+        self.missing_label.setVisible(bool(missing))
 
     def _on_recent_list_item_activated(self, item: QListWidgetItem) -> None:
         self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+
+
+def _missing_text(examples: list) -> str:
+    """“At real scale, once downloaded: Split MNIST (5 × 2), … (MNIST, 12 MB); …”, each title a link."""
+    from modstudio.data.benchmarks import state
+
+    groups: dict[tuple[str, ...], list] = {}
+    for example in examples:
+        groups.setdefault(example.missing, []).append(example)
+    parts = []
+    for benchmarks, group in groups.items():
+        links = ", ".join(f'<a href="{html.escape(e.name)}">{html.escape(e.title)}</a>' for e in group)
+        specs = [state(name).benchmark for name in benchmarks]
+        names = " and ".join(b.title.split(" (")[0] for b in specs)
+        size = sum(b.download_bytes for b in specs) / 1e6
+        parts.append(f"{links} ({html.escape(names)}, {size:,.0f} MB)")
+    return "At real scale, once their benchmark is downloaded (click one to get it): " + "; ".join(parts) + "."
 
 
 def install(window) -> WelcomePage:
@@ -261,6 +298,7 @@ def install(window) -> WelcomePage:
     page.open_requested.connect(lambda: files.open_project())
     page.recent_requested.connect(lambda path: files.open_project(path))
     page.example_requested.connect(lambda name: open_example(window, name))
+    page.download_requested.connect(lambda name: offer_download(window, name))
     page.shortcuts_requested.connect(window.show_shortcuts)
 
     def show_guide() -> None:
@@ -281,16 +319,43 @@ def is_shown(window) -> bool:
 
 
 def show(window) -> None:
+    """The welcome page in the canvas's place, with the window's height: the bottom docks (no tasks,
+    no run yet) step aside until it hides, so every section shows at the default size."""
     window.welcome.refresh()
     window.central_stack.setCurrentWidget(window.welcome)
+    page = window.welcome
+    if page.docks_aside is None:
+        docks = _bottom_docks(window)
+        page.docks_aside = [d for d in docks if not d.isHidden()]
+        page.dock_in_front = next((d for d in page.docks_aside if not d.visibleRegion().isEmpty()), None)
+        for dock in page.docks_aside:
+            dock.hide()
 
 
 def hide(window) -> None:
     stack = window.central_stack
     if stack.currentWidget() is not window.view:
         stack.setCurrentWidget(window.view)
+        restore_docks(window)
         window.view.fit()
         window.view.setFocus()
+
+
+def restore_docks(window) -> None:
+    """The bottom docks back as they were before the welcome page (also before the layout is saved)."""
+    page = window.welcome
+    if page.docks_aside is None:
+        return
+    for dock in page.docks_aside:
+        dock.show()
+    front = page.dock_in_front or (page.docks_aside[0] if page.docks_aside else None)
+    page.docks_aside, page.dock_in_front = None, None
+    if front is not None:
+        front.raise_()
+
+
+def _bottom_docks(window) -> list:
+    return [window.tasks_dock, window.training.dock]
 
 
 def open_example(window, name: str) -> bool:
@@ -303,3 +368,21 @@ def open_example(window, name: str) -> bool:
     how = f"press Train{f' ({keys})' if keys else ''} to learn them one after another"
     doc.message.emit(f"“{doc.name}” is ready: {len(doc.project.tasks)} tasks — {how}.")
     return True
+
+
+def offer_download(window, name: str) -> bool:
+    """An example whose benchmark is missing: Add Tasks' download dialog, on that benchmark; the
+    example opens once everything it needs is here (the page lists it with the others either way)."""
+    from modstudio.examples import list_examples
+    from modstudio.gui.benchmark_download import BenchmarkDownloadDialog
+
+    info = next(e for e in list_examples(include_unavailable=True) if e.name == name)
+    if info.missing:
+        dialog = BenchmarkDownloadDialog(window)
+        dialog.refresh(select=info.missing[0])
+        dialogs.exec_dialog(dialog)
+        dialog.deleteLater()
+        window.welcome.refresh_examples()
+        if info.missing:
+            return False
+    return open_example(window, name)

@@ -3,7 +3,8 @@
 The catalog says what a kind is (shapes, tensor names); a builder only says which torch layer
 does it. Composite kinds get no logic of their own here: their ``expand`` gives primitive layers,
 built by the primitive builders into an ``nn.Sequential``, so torch names their tensors
-``"<index>.<name>"`` exactly as the catalog's ``tensor_shapes`` does.
+``"<index>.<name>"`` exactly as the catalog's ``tensor_shapes`` does. The residual block, not a
+sequence, is such sequences (``body``, ``skip``) joined by :class:`ResidualBlock`'s sum.
 Shapes never include the batch; torch dims are therefore one more than catalog dims.
 """
 
@@ -49,6 +50,18 @@ class GlobalAvgPool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(2).mean(dim=2)
+
+
+class ResidualBlock(nn.Module):
+    """``act(body(x) + skip(x))``: the catalog's residual block; ``skip`` is ``nn.Identity`` when the
+    shapes match. Its parts are sequences of primitive layers, named ``body.<i>``/``skip.<i>``."""
+
+    def __init__(self, body: nn.Module, skip: nn.Module, act: nn.Module) -> None:
+        super().__init__()
+        self.body, self.skip, self.act = body, skip, act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.skip(x))
 
 
 def _spatial_dims(kind: str) -> int:
@@ -122,22 +135,29 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+def _sequence(layers: catalog.Expansion, shape: Shape) -> nn.Sequential:
+    """Primitive ``layers`` in sequence, built by their own builders, shapes threaded by the catalog."""
+    modules = []
+    for sub_kind, sub_params in layers:
+        modules.append(build_module(sub_kind, sub_params, [shape]))
+        shape = catalog.get(sub_kind).output_shape(sub_params, [shape])
+    return nn.Sequential(*modules)
+
+
 def _expanded(kind: str) -> Builder:
-    """A composite kind: its primitive layers in sequence, shapes threaded by the catalog."""
+    """A composite kind: its primitive layers in sequence."""
+    return lambda params, shapes: _sequence(catalog.get(kind).expand(params, shapes), shapes[0])
 
-    def build(params: Params, shapes: list[Shape]) -> nn.Module:
-        layers = []
-        shape = shapes[0]
-        for sub_kind, sub_params in catalog.get(kind).expand(params, shapes):
-            layers.append(build_module(sub_kind, sub_params, [shape]))
-            shape = catalog.get(sub_kind).output_shape(sub_params, [shape])
-        return nn.Sequential(*layers)
 
-    return build
+def _residual(params: Params, shapes: list[Shape]) -> nn.Module:
+    body, skip, (act_kind, act_params) = catalog.residual_parts(params, shapes)
+    return ResidualBlock(_sequence(body, shapes[0]), _sequence(skip, shapes[0]) if skip else nn.Identity(),
+                         build_module(act_kind, act_params, [catalog.layers_shape(body, shapes[0])]))
 
 
 BUILDERS["mlp_block"] = _expanded("mlp_block")
 BUILDERS["conv_block"] = _expanded("conv_block")
+BUILDERS["residual_block"] = _residual
 
 
 def build_module(kind: str, params: Params, in_shapes: list[Shape]) -> nn.Module:

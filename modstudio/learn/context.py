@@ -104,6 +104,11 @@ class TaskContext:
     def emit(self, event) -> None:
         self._trainer.emit(event)
 
+    def answers_changed(self) -> None:
+        """What the network answers changed outside a training epoch (iCaRL's class means after a
+        task): the task's end is then evaluated again instead of reusing its last epoch's scores."""
+        self._trainer._fresh_accuracies = None
+
     def emit_memory(self, task: int, memory) -> None:
         """Tell the run what ``memory`` (an ExemplarMemory) holds after ``task``: the run keeps it."""
         self._trainer.emit(MemoryUpdated(task, memory.record(), len(memory), memory.nbytes(self)))

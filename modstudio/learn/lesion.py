@@ -81,7 +81,7 @@ def task_accuracies(net: ModularNetwork, tasks: Sequence, n_tasks: int | None = 
     union = {c: i for i, c in enumerate(union_classes(tasks))}
     accuracies = []
     for task in range(n):
-        x = np.asarray(tasks[task].test.x, dtype=np.float32)
+        x = tasks[task].test.floats()  # features, not bytes
         y = torch.tensor(np.asarray(tasks[task].test.y), dtype=torch.long)
         if net.shared_head is not None:  # one head over every class: compare in the union's label space
             y = torch.tensor([union[c] for c in tasks[task].classes], dtype=torch.long)[y]

@@ -10,7 +10,7 @@ so even batch-norm statistics stay bit-identical while later tasks train.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import torch
@@ -123,6 +123,9 @@ class ModularNetwork(nn.Module):
         # path's features, and a router that names a sample's task. None unless a strategy asks.
         self.unified: FeatureClassifier | None = None
         self.router: nn.Module | None = None
+        # How stored bytes become features (``learn/inputs.DeviceValues``), set by the trainer
+        # when its tasks keep bytes on the device; float inputs pass through untouched.
+        self.input_values: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ bank
 
@@ -237,8 +240,18 @@ class ModularNetwork(nn.Module):
                 result.append(self.instances(node_id)[path[node_id]])
         return result
 
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The float features of a batch: bytes mapped here, per batch, on the device (every
+        strategy hands the network stored samples as they are)."""
+        if x.dtype != torch.uint8:
+            return x
+        if self.input_values is None:
+            raise NetworkError("the network got bytes (uint8) without the mapping that makes them features")
+        return self.input_values(x)
+
     def run(self, x: torch.Tensor, modules: list[nn.Module | None], older=None, adapters=None) -> list[torch.Tensor]:
         """Execute the plan with the given modules; returns every step's output (for laterals)."""
+        x = self.inputs(x)
         outs: list[torch.Tensor] = []
         for index, (sources, multi) in enumerate(self._run):
             module = modules[index]
@@ -291,6 +304,7 @@ class ModularNetwork(nn.Module):
 
     def head_inputs(self, x: torch.Tensor, tasks: Sequence[int], overrides=None, override_task=None) -> list[torch.Tensor]:
         """The features every task in ``tasks`` gives its head, modules shared by paths run once."""
+        x = self.inputs(x)
         cache: dict[tuple, torch.Tensor] = {}
         found = []
         for task in tasks:

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -23,6 +24,7 @@ from modstudio.learn import events as ev
 from modstudio.learn.context import TaskContext
 from modstudio.learn.device import resolve_device
 from modstudio.learn.early_stopping import EarlyStopper
+from modstudio.learn.inputs import DeviceValues
 from modstudio.learn.network import ModularNetwork
 from modstudio.learn.optim import OPTIMIZERS, new_optimizer, new_schedule
 from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
@@ -199,6 +201,8 @@ class Trainer:
         self.net.to(self.device)
         for task in range(len(self.tasks)):
             self.net.add_head(task)
+        self.values = self._stored_values()
+        self.net.input_values = None if self.values is None else DeviceValues(self.values, self.device)
         self.data = [self._to_device(t) for t in self.tasks]
         self.carved = [self._carve_validation(task) for task in range(len(self.tasks))] \
             if self.strategy.spec.validation else []
@@ -220,15 +224,31 @@ class Trainer:
         # inside the first task's time and samples/s.
         OPTIMIZERS[s.optimizer]([torch.zeros(1, requires_grad=True)], lr=s.lr)
 
+    def _stored_values(self):
+        """The one mapping of every task's bytes, kept as bytes on the device and mapped per batch
+        by the network (``learn/inputs.py``); None (every task as float32) when the tasks hold
+        floats, or bytes under different mappings."""
+        values = {t.values for t in self.tasks}
+        return values.pop() if len(values) == 1 else None
+
     def _to_device(self, task) -> TaskTensors:
         def tensor(a, dtype):
             return torch.tensor(a, dtype=dtype, device=self.device)  # a copy: task arrays are read-only
 
+        def samples(split):
+            if self.values is None:
+                return tensor(split.floats(), torch.float32)  # one split's floats at a time
+            # Bytes are only ever read (each batch is mapped to new floats before any module sees
+            # it), so on the CPU the task's own array serves, without a copy; elsewhere one copy.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+                return torch.from_numpy(split.x).to(self.device)
+
         index = {c: i for i, c in enumerate(self.union_classes)}
         return TaskTensors(
-            tensor(task.train.x, torch.float32), tensor(task.train.y, torch.long),
-            tensor(task.val.x, torch.float32), tensor(task.val.y, torch.long),
-            tensor(task.test.x, torch.float32), tensor(task.test.y, torch.long),
+            samples(task.train), tensor(task.train.y, torch.long),
+            samples(task.val), tensor(task.val.y, torch.long),
+            samples(task.test), tensor(task.test.y, torch.long),
             tensor([index[c] for c in task.classes], torch.long),
         )
 
@@ -268,7 +288,8 @@ class Trainer:
         self.strategy.begin_task(task)
         self.strategy.fit_task(task)
         self.strategy.end_task(task)
-        # The last epoch's evaluation stands when no weight changed since (end_task only freezes).
+        # The last epoch's evaluation stands when no weight changed since (end_task only freezes;
+        # a strategy that changes answers there says so: ctx.answers_changed).
         accuracies = self._fresh_accuracies if self._fresh_accuracies is not None else self.evaluate_all()
         # class-incremental, path per task: how often the right path was chosen
         inference = [self.task_inference[t] for t in range(task + 1)] if self.task_inference else None
@@ -301,6 +322,7 @@ class Trainer:
         n = len(x)
         batch = min(s.batch_size, n)
         n_batches = (n + batch - 1) // batch
+        stepping = not overrides  # the strategy's step hooks: for its own paths, not a search's candidates
         for module in (overrides or {}).values():
             module.train()
         self.net.train()
@@ -309,24 +331,38 @@ class Trainer:
             lr = optimizer.param_groups[0]["lr"]
             order = torch.randperm(n, generator=self.generator).to(self.device)
             total = 0.0
+            summed = torch.zeros((), dtype=torch.float64, device=self.device) if not self.sync_each_batch else None
             self._fresh_accuracies = None  # the weights are about to change
             for b in range(n_batches):
                 self._checkpoint()
                 index = order[b * batch:(b + 1) * batch]
                 loss = self._batch_loss(task, x, y, ids, index, overrides)
-                value = loss.item()  # a float check is 25× cheaper than torch.isfinite, and syncs no more
-                if not math.isfinite(value):
-                    raise TrainingError(
-                        f"the loss became {value} in task {task + 1}, epoch {epoch + 1}, batch {b + 1}: "
-                        "lower the learning rate or check the data"
-                    )
+                if summed is None:
+                    value = loss.item()  # a float check is 25× cheaper than torch.isfinite, and syncs no more
+                    self._check_finite(value, task, epoch, f"batch {b + 1}")
+                    total += value * len(index)
+                else:  # no host synchronisation per batch: the sum stays on the device, read when shown
+                    summed += loss.detach().double() * len(index)
+                    value = None
+                    if self._progress_due():
+                        value = loss.item()
+                        self._check_finite(value, task, epoch, f"batch {b + 1}")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if stepping:
+                    self.strategy.before_step(task, params)
                 optimizer.step()
-                total += value * len(index)
+                if stepping:
+                    self.strategy.after_step(task, params)
                 self._samples += len(index)
-                self._maybe_progress(task, epoch, epochs, (b + 1) / n_batches, value, phase)
+                if value is not None:
+                    self._maybe_progress(task, epoch, epochs, (b + 1) / n_batches, value, phase)
+            if summed is not None:
+                total = summed.item()
+                self._check_finite(total, task, epoch, "a batch of the epoch (read at its end)")
             self._end_epoch(task, overrides)
+            if stepping:
+                self.strategy.end_epoch(task)
             self._epochs_done += 1
             if schedule is not None:
                 schedule.step()
@@ -385,7 +421,7 @@ class Trainer:
             for b in range(n_batches):
                 self._checkpoint()
                 index = order[b * batch:(b + 1) * batch]
-                loss = loss_fn(*(t[index] for t in tensors))
+                loss = loss_fn(*(self.net.inputs(t[index]) for t in tensors))  # bytes: their features
                 value = loss.item()
                 if not math.isfinite(value):
                     raise TrainingError(f"the loss became {value} in task {task + 1} ({phase}), epoch {epoch + 1}: "
@@ -457,6 +493,20 @@ class Trainer:
         planned = max(self.strategy.planned_epochs(task), 1)
         return (task + min((self._epochs_done + within) / planned, 1.0)) / len(self.tasks)
 
+    @property
+    def sync_each_batch(self) -> bool:
+        """Read each batch's loss on the host (a cheap check on a CPU); on a GPU the losses are summed
+        on the device and read once per progress interval and epoch, so no batch waits for the host."""
+        return self.device.type != "cuda"
+
+    def _check_finite(self, value: float, task: int, epoch: int, where: str) -> None:
+        if not math.isfinite(value):
+            raise TrainingError(f"the loss became {value} in task {task + 1}, epoch {epoch + 1}, {where}: "
+                                "lower the learning rate or check the data")
+
+    def _progress_due(self) -> bool:
+        return time.monotonic() - self._last_progress >= PROGRESS_INTERVAL_S
+
     def _maybe_progress(self, task, epoch, epochs, within, loss: float, phase) -> None:
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_INTERVAL_S:
@@ -527,6 +577,8 @@ class Trainer:
             predicted = logits.argmax(1)
             return (self.data[task].union_labels[predicted] if local and self.class_incremental else predicted), None
         if net.shared_head is not None:  # one path, one head: the task id plays no part
+            if net.unified is not None:  # iCaRL: the nearest mean of exemplars, over every class seen
+                return net.unified_logits(x, 1, overrides, task).argmax(1), None
             return net.features_and_logits(x, min(task, len(net.paths) - 1), overrides).argmax(1), None
         known = min(max(self.current_task, 0) + 1, len(net.paths))
         if net.unified is not None:  # one classifier over every path's features (DER)
@@ -548,7 +600,7 @@ class Trainer:
         router = self.net.router
         if isinstance(router, AutoencoderGate):
             experts = min(known, len(router.experts))
-            return router.route(x, experts) if experts else None
+            return router.route(self.net.inputs(x), experts) if experts else None
         if isinstance(router, FeatureClassifier):
             sources = self.net.feature_sources(known)[:len(router.blocks)]
             if not sources:

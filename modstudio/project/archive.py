@@ -9,15 +9,19 @@ member that inflates beyond its claim is refused instead of filling memory.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import stat
 import struct
+import sys
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -35,6 +39,7 @@ ZIP_ERRORS = (
 )
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # identical projects give identical files
 _CHUNK = 4 * 1024 * 1024
+_CRC_CHUNK = 1024 * 1024  # read and checksummed alongside: small enough that the two overlap
 _MAX_DIRECTORY_ENTRY = 1024  # bytes of central directory per member: our names are short, extras small
 
 
@@ -106,6 +111,7 @@ class ArchiveReader:
     def __init__(self, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
         self.path = Path(path)
         self.limits = limits
+        self._spare: np.ndarray | None = None
         self._file = open_regular_file(self.path)
         try:
             self._file.seek(0, 2)
@@ -136,6 +142,17 @@ class ArchiveReader:
 
     def names(self) -> list[str]:
         return list(self._infos)
+
+    def _scratch(self, size: int) -> np.ndarray:
+        """``size`` bytes of the scratch buffer; a new one when it is too small or still in use.
+
+        In use means referred to by anything but this attribute (and getrefcount's argument): a
+        view, an array made from it, a memoryview all hold a reference to it, so bytes someone
+        still reads are never overwritten.
+        """
+        if self._spare is None or self._spare.size < size or sys.getrefcount(self._spare) > 2:
+            self._spare = np.empty(size, np.uint8)
+        return self._spare[:size]
 
     def _check_directory_size(self) -> None:
         """Refuse a central directory too big for ``max_members`` entries before zipfile parses it
@@ -219,11 +236,15 @@ class ArchiveReader:
         return data
 
 
-    def read_buffer(self, name: str) -> np.ndarray:
+    def read_buffer(self, name: str, scratch: bool = False) -> np.ndarray:
         """A member as a writable uint8 array, read straight into place when stored uncompressed.
 
-        Big weights are stored, so this skips zipfile's copies; the local header is checked
-        against the directory and the CRC is verified, as zipfile would.
+        Big weights and task data are stored, so this skips zipfile's copies; the local header is
+        checked against the directory and the CRC-32 is verified (the one pass over the bytes
+        that checks them: zipfile would do the same), computed while the rest is still being read.
+        ``scratch``: the bytes are wanted only until they are copied (task data), so they may go
+        into the buffer of an earlier such read that nothing refers to any more, already in memory,
+        instead of fresh memory the system must first map in.
         """
         info = self._infos.get(name)
         if info is None:
@@ -231,29 +252,59 @@ class ArchiveReader:
         if info.compress_type != zipfile.ZIP_STORED:
             return np.frombuffer(bytearray(self.read(name)), np.uint8)
         try:
-            self._file.seek(info.header_offset)
-            local = self._file.read(30)
-            if len(local) != 30 or local[:4] != b"PK\x03\x04":
-                raise ProjectFileError(f"member {name!r} is damaged: bad local header")
-            name_len, extra_len = struct.unpack("<HH", local[26:30])
-            local_name = self._file.read(name_len)
-            encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-            if local_name.decode(encoding) != info.orig_filename:
-                raise ProjectFileError(f"member {name!r} is damaged: its local header names another file")
-            start = info.header_offset + 30 + name_len + extra_len
-            if start + info.file_size > self.size:
-                raise ProjectFileError(f"member {name!r} runs past the end of the file (truncated?)")
-            buffer = np.empty(info.file_size, np.uint8)
+            start = stored_data_start(self._file, info, self.size, f"member {name!r}")
+            buffer = self._scratch(info.file_size) if scratch else np.empty(info.file_size, np.uint8)
             self._file.seek(start)
-            if self._file.readinto(memoryview(buffer)) != info.file_size:
-                raise ProjectFileError(f"member {name!r} is truncated")
+            crc = _read_into_with_crc(self._file, memoryview(buffer))
         except ProjectFileError:
             raise
         except ZIP_ERRORS as exc:
             raise ProjectFileError(f"member {name!r} is damaged: {exc}") from None
-        if zlib.crc32(buffer) != info.CRC:
-            raise ProjectFileError(f"member {name!r} is damaged: checksum mismatch")
+        if crc is None:
+            raise ProjectFileError(f"member {name!r} is truncated")
+        if crc != info.CRC:
+            raise ProjectFileError(f"member {name!r} is damaged: checksum mismatch (CRC-32 of its bytes)")
         return buffer
+
+
+def stored_data_start(fp: BinaryIO, info: zipfile.ZipInfo, size: int, what: str) -> int:
+    """Where a stored member's bytes begin in ``fp`` (a zip of ``size`` bytes), its local header
+    checked against the directory entry ``info`` as zipfile checks it."""
+    fp.seek(info.header_offset)
+    local = fp.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        raise ProjectFileError(f"{what} is damaged: bad local header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    local_name = fp.read(name_len)
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    if local_name.decode(encoding) != info.orig_filename:
+        raise ProjectFileError(f"{what} is damaged: its local header names another file")
+    start = info.header_offset + 30 + name_len + extra_len
+    if start + info.file_size > size:
+        raise ProjectFileError(f"{what} runs past the end of the file (truncated?)")
+    return start
+
+
+def _read_into_with_crc(fp: BinaryIO, view: memoryview) -> int | None:
+    """Fill ``view`` from ``fp`` while another thread computes the CRC-32 of what has arrived;
+    None if the file ends first. Both release the GIL, so reading and checking overlap."""
+    if len(view) <= _CRC_CHUNK:  # nothing to overlap
+        got = fp.readinto(view) if len(view) else 0
+        return zlib.crc32(view) if got == len(view) else None
+    crc = [0]
+
+    def update(part: memoryview) -> None:  # one worker: runs in the order submitted
+        crc[0] = zlib.crc32(part, crc[0])
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        while done < len(view):
+            got = fp.readinto(view[done:done + _CRC_CHUNK])
+            if not got:
+                return None
+            pool.submit(update, view[done:done + got])
+            done += got
+    return crc[0]
 
 
 def _read_capped(member: BinaryIO, cap: int, name: str) -> bytes:
@@ -301,6 +352,31 @@ class ArchiveWriter:
                 written = sum(out.write(part) for part in parts)
         assert written == size, (name, written, size)
 
+    def write_zip(self, name: str, size_bound: int, fill: Callable[["MemberWindow"], None]) -> int:
+        """Write a stored member whose content is itself a zip (an npz) in place; its size.
+
+        ``fill`` writes the content into a :class:`MemberWindow` over the archive file, so big
+        arrays go to the file once, from their own memory. The member's CRC-32 is assembled from
+        the CRCs the inner zip computed of its members (:func:`crc32_combine`) and the few header
+        bytes around them: no byte is checksummed twice. ``size_bound`` (at least the size) lets
+        zipfile choose ZIP64 up front, as for ``write_parts``.
+        """
+        info = self._info(name, compress=False)
+        info.file_size = size_bound
+        with self._zip.open(info, "w") as out:
+            if not all(hasattr(out, a) for a in ("_fileobj", "_crc", "_file_size", "_compress_size")):
+                buffer = io.BytesIO()  # another zipfile implementation: build it, let zipfile checksum it
+                window = MemberWindow(buffer)
+                fill(window)
+                out.write(buffer.getbuffer())
+                return window.size
+            window = MemberWindow(out._fileobj)
+            fill(window)
+            window.seek(window.size)
+            out._crc = window.crc32()
+            out._file_size = out._compress_size = window.size
+        return window.size
+
     def close(self) -> None:
         self._zip.close()
 
@@ -333,3 +409,124 @@ def _write_stored_overlapping_crc(out, parts: list[memoryview]) -> int:
         out._crc = crc.result()
     out._file_size = out._compress_size = written
     return written
+
+
+class MemberWindow:
+    """A seekable file seen from one member's first byte: an inner zip is written into it in place.
+
+    Bytes written inside :meth:`payload` (an inner member's content) are not kept: their CRC-32
+    is recorded with :meth:`piece` from the inner zip's own. Everything else (local headers,
+    patched when an inner member closes, and the inner directory) is small and is kept, so
+    :meth:`crc32` gives the CRC of the whole member without reading it back.
+    """
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._start = file.tell()
+        self.size = 0
+        self._kept: list[tuple[int, bytes]] = []
+        self._pieces: list[tuple[int, int, int]] = []
+        self._quiet = False
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._file.tell() - self._start
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 1:
+            offset += self.tell()
+        elif whence == 2:
+            offset += self.size
+        self._file.seek(self._start + offset)
+        return offset
+
+    def write(self, data) -> int:
+        at = self.tell()
+        view = memoryview(data).cast("B")
+        self._file.write(view)
+        if not self._quiet:
+            self._kept.append((at, bytes(view)))
+        self.size = max(self.size, at + len(view))
+        return len(view)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    @contextlib.contextmanager
+    def payload(self) -> Iterator[None]:
+        """Writes inside are an inner member's content, checksummed by the inner zip."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
+    def piece(self, offset: int, size: int, crc: int) -> None:
+        """The ``size`` bytes at ``offset``, written inside :meth:`payload`, have CRC-32 ``crc``."""
+        self._pieces.append((offset, size, crc))
+
+    def crc32(self) -> int:
+        """The CRC-32 of all bytes written: the kept ones, and the pieces by their own CRCs."""
+        crc, at = 0, 0
+        for offset, size, piece_crc in sorted(self._pieces) + [(self.size, 0, 0)]:
+            if offset < at:
+                raise ValueError("overlapping pieces")
+            crc = zlib.crc32(self._between(at, offset), crc)
+            crc = crc32_combine(crc, piece_crc, size)
+            at = offset + size
+        return crc
+
+    def _between(self, start: int, end: int) -> bytes:
+        """The kept bytes of [start, end), the later write winning; every byte must have been kept."""
+        out = bytearray(end - start)
+        covered = bytearray(end - start)
+        for at, data in self._kept:
+            lo, hi = max(at, start), min(at + len(data), end)
+            if lo < hi:
+                out[lo - start:hi - start] = data[lo - at:hi - at]
+                covered[lo - start:hi - start] = b"\x01" * (hi - lo)
+        if covered.count(0):
+            raise ValueError(f"bytes {start}..{end} of the member were neither kept nor a piece")
+        return bytes(out)
+
+
+_CRC_POLY = 0xEDB88320
+
+
+def _gf2_times(matrix: tuple[int, ...], vector: int) -> int:
+    total, i = 0, 0
+    while vector:
+        if vector & 1:
+            total ^= matrix[i]
+        vector >>= 1
+        i += 1
+    return total
+
+
+@lru_cache(maxsize=None)
+def _zeros_operator(power: int) -> tuple[int, ...]:
+    """The GF(2) matrix that advances a CRC-32 over 2**power zero bytes (zlib's crc32_combine)."""
+    if power == 0:  # one zero byte: eight one-bit steps
+        bit = (_CRC_POLY,) + tuple(1 << n for n in range(31))
+        m = bit
+        for _ in range(3):
+            m = tuple(_gf2_times(m, m[n]) for n in range(32))
+        return m
+    half = _zeros_operator(power - 1)
+    return tuple(_gf2_times(half, half[n]) for n in range(32))
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """CRC-32 of A + B from crc32(A), crc32(B) and len(B), as zlib's crc32_combine (not in Python)."""
+    power = 0
+    while length2:
+        if length2 & 1:
+            crc1 = _gf2_times(_zeros_operator(power), crc1)
+        length2 >>= 1
+        power += 1
+    return crc1 ^ crc2

@@ -51,7 +51,8 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
         if strategy_specs.find(doc.settings.strategy) is None:
             warnings.append(f"the project's settings name the strategy {doc.settings.strategy!r}, which this "
                             f"ModStudio does not have; choose one of {', '.join(strategy_specs.names())} to train")
-        tasks = [decode_task(entry, i, reader.read, limits, strict, warnings) for i, entry in enumerate(doc.tasks)]
+        tasks = [decode_task(entry, i, lambda name: reader.read_buffer(name, scratch=True), limits, strict, warnings)
+                 for i, entry in enumerate(doc.tasks)]
         for run in doc.runs:
             if run.weights is not None:
                 member = weights_member(run.id)

@@ -76,8 +76,8 @@ def save_project(project: Project, path: str | Path, *, backup: bool = True, dur
                  self_contained: bool = False) -> Path:
     """Write ``project`` to ``path``; ProjectFileError (and the old file intact) if anything fails.
 
-    ``self_contained`` embeds every task's data uncompressed: a file for another process to read at
-    once (the training process), where rebuilding data or compressing it would only cost time.
+    ``self_contained`` embeds every task's data: a file for another process to read at once (the
+    training process), where rebuilding data would only cost time.
     """
     path = Path(path)
     limits = DEFAULT_LIMITS
@@ -118,11 +118,14 @@ def save_project(project: Project, path: str | Path, *, backup: bool = True, dur
         try:
             archive.write(PROJECT_JSON, text, compress=_deflates_safely(text, limits))
             for index, (task, embed) in enumerate(zip(project.tasks, embeds)):
-                if embed:  # npz is compressed already
-                    data = npz.encode(task.arrays(), compress=not self_contained, limits=limits)
-                    written += len(data)
-                    _within(path, data_member(index), len(data), written, limits)
-                    archive.write(data_member(index), data, compress=False)
+                if embed:  # stored, arrays written once from their memory (npz.write)
+                    arrays, member = task.arrays(), data_member(index)
+                    npz.check_arrays(arrays, limits)
+                    bound = npz.size_bound(arrays)
+                    _within(path, member, bound, written + bound, limits)
+                    size = archive.write_zip(member, bound, lambda out: npz.write(out, arrays, limits))
+                    written += size
+                    _within(path, member, size, written, limits)
             for run in project.runs:
                 if run.weights is not None:  # stored: tensors barely compress and speed matters
                     archive.write_parts(weights_member(run.id), *encoded[run.id])

@@ -132,7 +132,7 @@ MEMORY_SELECTION = ParamSpec(
 BALANCED_MEMORY = ParamSpec(MEMORY_SELECTION.name, "choice", "random", MEMORY_SELECTION.doc,
                             choices=MEMORY_SELECTION.choices)
 REPLAY_BATCH = _int("replay_batch", 0, "samples drawn from the memory per step (der_pp: for each of its two "
-                    "terms); 0 = the batch size", high=1 << 24)
+                    "terms; agem: for the reference gradient); 0 = the batch size", high=1 << 24)
 ROUTERS = ("confidence", "gate", "memory")  # how a path strategy names a sample's task, class scenario
 ROUTER_PARAMS = (
     _int("router_epochs", 0, "epochs a task router trains per task; 0 = the task's epochs", high=10**6),
@@ -168,12 +168,39 @@ for _spec in (
                 _int("fisher_samples", 1024, "training samples the Fisher information is estimated on", low=1),
                 _int("fisher_batch", 16, "samples per Fisher estimation batch", low=1, high=1 << 20))),
     StrategySpec(
+        "si", "Synaptic Intelligence",
+        "How much each shared weight did to lower the loss along its training path says how much it matters: "
+        "a quadratic penalty keeps the weights that mattered close.",
+        reference="Zenke, Poole & Ganguli 2017, Continual Learning Through Synaptic Intelligence (ICML)",
+        params=(_float("lambda", 1.0, "strength of the penalty (Zenke et al.'s c)"),
+                _float("damping", 1e-3, "ξ: keeps the importance finite for weights that barely moved "
+                       "(Zenke et al.: 1e-3)", low=1e-12))),
+    StrategySpec(
+        "mas", "Memory Aware Synapses",
+        "A shared weight matters as much as the network's output moves with it (measured without labels); a "
+        "quadratic penalty keeps the weights that mattered close.",
+        reference="Aljundi et al. 2018, Memory Aware Synapses (ECCV)",
+        params=(_float("lambda", 1.0, "strength of the penalty"),
+                _float("alpha", 0.5, "weight of the older tasks' importance in the running average", high=1.0))),
+    StrategySpec(
+        "agem", "A-GEM",
+        "Averaged gradient episodic memory: a step that would raise the loss on remembered samples is "
+        "projected so it no longer does.",
+        reference="Chaudhry et al. 2019, Efficient Lifelong Learning with A-GEM (ICLR)",
+        memory=True, params=(MEMORY, BALANCED_MEMORY, REPLAY_BATCH)),
+    StrategySpec(
+        "gdumb", "GDumb",
+        "Keeps a class-balanced memory and, after every task, trains the network from scratch on the memory "
+        "alone: the baseline that asks what a method adds to its memory.",
+        reference="Prabhu, Torr & Dokania 2020, GDumb (ECCV)",
+        memory=True, params=(MEMORY, BALANCED_MEMORY)),
+    StrategySpec(
         "replay", "Experience replay",
         "Keeps a small reservoir of earlier samples and rehearses them alongside every new batch.",
         reference="experience replay with reservoir sampling (Chaudhry et al. 2019, Tiny Episodic Memories)",
         memory=True, params=(MEMORY, MEMORY_SELECTION, REPLAY_BATCH)),
     StrategySpec(
-        "der_pp", "DER++ (dark experience replay)",
+        "der_pp", "DER++ (dark replay)",
         "Replay that also keeps the network's logits for each remembered sample and matches them, besides "
         "rehearsing the sample's label.",
         reference="Buzzega et al. 2020, Dark Experience for General Continual Learning (NeurIPS)",
@@ -182,6 +209,14 @@ for _spec in (
                 _float("alpha", 0.1, "weight of matching the remembered logits (mean squared error)"),
                 _float("beta", 0.5, "weight of the cross-entropy on remembered samples' labels"),
                 REPLAY_BATCH)),
+    StrategySpec(
+        "icarl", "iCaRL",
+        "Rehearses herded exemplars with a distillation loss, and (class scenario) classifies by the nearest "
+        "mean of each class's exemplars.",
+        reference="Rebuffi et al. 2017, iCaRL: Incremental Classifier and Representation Learning (CVPR)",
+        memory=True,
+        params=(MEMORY, ParamSpec(MEMORY_SELECTION.name, "choice", "herding", MEMORY_SELECTION.doc,
+                                  choices=MEMORY_SELECTION.choices))),
     StrategySpec(
         "lwf", "Learning without Forgetting",
         "Keeps old tasks' outputs on the new data close to what the network answered before (distillation).",
@@ -197,7 +232,7 @@ for _spec in (
                                           "dimensionality reduction)", low=1, high=1 << 16),
                 task_inference("gate", ROUTERS), *ROUTER_PARAMS, MEMORY, BALANCED_MEMORY)),
     StrategySpec(
-        "expansion", "Modular expansion (reuse or grow)",
+        "expansion", "Modular expansion",
         "For each new task, reuse frozen modules of the most similar task where they help and grow new ones "
         "where needed.",
         reference="after MNTDP (Veniat et al. 2021): reuse the most similar task's modules, grow the rest, "

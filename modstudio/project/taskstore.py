@@ -18,6 +18,8 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from modstudio.project import npz
 from modstudio.project.errors import ProjectFileError
 from modstudio.project.limits import MiB, Limits
@@ -51,10 +53,13 @@ def check_task(task: Any, entry: TaskEntry, label: str) -> None:
     """Save side: the loader's checks on ``task`` as ``entry`` (the parsed project.json) describes it.
 
     The arrays must make a valid task with this metadata (no NaN or infinity, labels in range,
-    shapes that match) whose fingerprint, computed afresh, is the recorded one: so a task whose
-    arrays were changed behind its back is never written into a file that load would refuse.
-    A task passes once for its arrays: while they are the same read-only arrays and its metadata
-    is the same, later saves (autosave) skip the work.
+    shapes that match) whose fingerprint is the recorded one, so a task whose arrays were changed
+    behind its back is never written into a file that load would refuse. Arrays that are all
+    read-only, as the data layer makes them, still hold the values it checked and computed the
+    fingerprint from: only the metadata is checked then (against one sample of each split), with
+    no pass over the data. A writable array (unlocked, or a writable one swapped in) gets the full
+    check, the fingerprint computed afresh. A task passes once for its arrays: while they are the
+    same read-only arrays and its metadata the same, later saves (autosave) skip the work.
     """
     from modstudio.data import DataError, Task
 
@@ -66,14 +71,19 @@ def check_task(task: Any, entry: TaskEntry, label: str) -> None:
     if known is not None and known[1] == entry.meta and known[2] == entry.fingerprint and len(known[0]) == len(arrays) \
             and all(ref() is a and not a.flags.writeable for ref, a in zip(known[0], arrays.values())):
         return
-    try:  # recomputes the fingerprint from the arrays and compares it with the metadata's
-        again = Task.from_dict(entry.meta, arrays)
+    trusted = all(isinstance(a, np.ndarray) and not a.flags.writeable for a in arrays.values())
+    meta = entry.meta
+    if trusted:  # the metadata against one sample per split; the fingerprint is the task's own
+        arrays = {key: a[:1] for key, a in arrays.items()}
+        meta = {k: v for k, v in meta.items() if k != "fingerprint"}
+    try:  # the full check recomputes the fingerprint from the arrays and compares it with the metadata's
+        again = Task.from_dict(meta, arrays)
     except DataError as exc:
         raise ProjectFileError(f"{label}: {exc}") from None
-    if again.fingerprint != entry.fingerprint:
+    if not trusted and again.fingerprint != entry.fingerprint:
         raise ProjectFileError(f"{label}: its data does not match its recorded fingerprint")
     try:
-        _CHECKED[task] = ([weakref.ref(a) for a in arrays.values()], entry.meta, entry.fingerprint)
+        _CHECKED[task] = ([weakref.ref(a) for a in task.arrays().values()], entry.meta, entry.fingerprint)
     except TypeError:
         pass
 
@@ -86,26 +96,41 @@ def external_files(entries: Sequence[TaskEntry]) -> list[tuple[int, str]]:
 
 
 def decode_task(
-    entry: TaskEntry, index: int, read: Callable[[str], bytes], limits: Limits, strict: bool,
+    entry: TaskEntry, index: int, read: Callable[[str], Any], limits: Limits, strict: bool,
     warnings: list[str],
 ) -> Any:
     """A Task from its entry; ProjectFileError naming the task for any problem.
 
-    A recipe that names files must have been allowed by the caller (see ``external_files``)."""
+    ``read(member)`` gives an embedded member's bytes (``ArchiveReader.read_buffer``: checked
+    against its CRC-32). A recipe that names files must have been allowed by the caller (see
+    ``external_files``)."""
     from modstudio.data import DataError, Task
 
     label = f"tasks[{index}]"
     if entry.embedded:
         member = data_member(index)
+        if entry.meta.get("fingerprint", entry.fingerprint) != entry.fingerprint:
+            raise ProjectFileError(f"{label}: its entry records two different fingerprints")
         arrays = npz.decode(read(member), member, limits)
-        try:
-            task = Task.from_dict(entry.meta, arrays)
+        try:  # every check but the fingerprint's: the member's CRC-32 vouched for these bytes
+            task = Task.from_dict({k: v for k, v in entry.meta.items() if k != "fingerprint"}, arrays)
         except DataError as exc:
             raise ProjectFileError(f"{label} ({member}): {exc}") from None
-        if task.fingerprint != entry.fingerprint:
-            raise ProjectFileError(f"{label}: embedded data does not match the recorded fingerprint")
+        _known_fingerprint(task, entry.fingerprint)
         return task
     return _rebuild(entry, label, strict, warnings, limits)
+
+
+def _known_fingerprint(task: Any, fingerprint: str) -> None:
+    """Give a loaded task the fingerprint its file records instead of hashing its data again.
+
+    The writer computed it from these very bytes, and the member's CRC-32 (checked as it was read)
+    says they arrived unchanged; a file that lies about it misleads only itself (its tasks compare
+    unequal to a rebuild). Seeds the data layer's cache: if that ever changes, the fingerprint is
+    simply computed when first asked for.
+    """
+    if getattr(task, "_fingerprint", "") is None:
+        task._fingerprint = fingerprint
 
 
 def _rebuild(entry: TaskEntry, label: str, strict: bool, warnings: list[str], limits: Limits) -> Any:

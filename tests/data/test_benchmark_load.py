@@ -7,7 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from modstudio.data import DataError, list_builtin, load_builtin, permuted, rebuild_task, split_by_class
+from modstudio.data import UNIT, DataError, list_builtin, load_builtin, permuted, rebuild_task, split_by_class
 from modstudio.data.benchmarks import ChecksumError, get
 from modstudio.data.importers.cifar import read_cifar_archive
 from tests.data.benchmark_files import benchmark_env, cifar_records, tar_gz  # noqa: F401  (fixture)
@@ -45,7 +45,10 @@ def test_cifar100_gives_fine_or_coarse_labels(benchmark_env):
     np.testing.assert_array_equal(fine.y, expected["fine"])
     np.testing.assert_array_equal(coarse.y, expected["coarse"])
     assert coarse.class_names[0] == "super0" and fine.class_names[99] == "class99"
-    np.testing.assert_array_equal(fine.x, expected["x"].astype(np.float32) / np.float32(255.0))
+    # kept as the files' bytes, read as 0 … 1
+    np.testing.assert_array_equal(fine.x, expected["x"])
+    assert fine.x.dtype == np.uint8 and fine.values == UNIT
+    np.testing.assert_array_equal(fine.floats(), expected["x"].astype(np.float32) / np.float32(255.0))
 
 
 @pytest.mark.parametrize("defect, message", [
@@ -102,8 +105,8 @@ def test_mnist_loads_as_a_builtin_dataset_once_present(benchmark_env):
     get("mnist")
     assert "mnist" in [i.name for i in list_builtin()]
     train = load_builtin("mnist")
-    assert train.sample_shape == (1, 28, 28) and len(train) == 200 and train.x.dtype == np.float32
-    assert 0.0 <= train.x.min() and train.x.max() <= 1.0
+    assert train.sample_shape == (1, 28, 28) and len(train) == 200 and train.x.dtype == np.uint8
+    assert train.values == UNIT and 0.0 <= train.floats().min() and train.floats().max() <= 1.0
     assert train.origin == {"builtin": "mnist", "options": {"test": False, "flat": False}}
     test = load_builtin("mnist", test=True, flat=True)
     assert test.sample_shape == (784,) and len(test) == 60

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from modstudio.data import MAX_BYTES, DataError, import_path, read_idx
+from modstudio.data import MAX_BYTES, UNIT, DataError, import_path, read_idx
 
 
 def write(path, text):
@@ -197,20 +197,68 @@ def make_images(root, classes=("cat", "dog"), per_class=3, fmt="png"):
 
 
 @pytest.mark.parametrize("fmt", ["png", "jpg", "bmp"])
-def test_image_folder_grey(tmp_path, fmt):
+def test_image_folder_keeps_native_size_and_colours(tmp_path, fmt):
     root = make_images(tmp_path / "imgs", fmt=fmt)
     (root / "cat" / "notes.txt").write_text("ignored")
     ds = import_path(root)
-    assert ds.x.shape == (6, 1, 28, 28) and ds.x.dtype == np.float32
-    assert 0.0 <= ds.x.min() and ds.x.max() <= 1.0
+    assert ds.x.shape == (6, 3, 10, 12) and ds.x.dtype == np.uint8 and ds.values == UNIT  # bytes, read 0 … 1
+    assert 0.0 <= ds.floats().min() and ds.floats().max() <= 1.0
     assert ds.class_names == ["cat", "dog"] and ds.y.tolist() == [0, 0, 0, 1, 1, 1]
+    # the recipe says what was chosen, so a rebuild reads the same whatever the defaults become
+    assert ds.origin["options"] == {"size": [10, 12], "mode": "RGB", "normalize": "unit"}
+    grey = import_path(root, size=28, mode="L")
+    assert grey.x.shape == (6, 1, 28, 28)
+
+
+def test_image_folder_of_grey_images_is_read_grey(tmp_path):
+    for c in ("a", "b"):
+        (tmp_path / c).mkdir()
+        Image.new("L", (7, 5), color=90).save(tmp_path / c / "0.png")
+    assert import_path(tmp_path).x.shape == (2, 1, 5, 7)
 
 
 def test_image_folder_rgb_size(tmp_path):
     root = make_images(tmp_path / "imgs", classes=("a", "b", "c"), per_class=2)
     ds = import_path(root, size=(8, 6), mode="RGB")
     assert ds.x.shape == (6, 3, 8, 6)
-    assert ds.origin["options"] == {"size": [8, 6], "mode": "RGB"}
+    assert ds.origin["options"] == {"size": [8, 6], "mode": "RGB", "normalize": "unit"}
+
+
+def test_image_folder_normalizations(tmp_path):
+    root = make_images(tmp_path / "imgs")
+    unit = import_path(root).floats()
+    signed = import_path(root, normalize="signed").floats()
+    standard = import_path(root, normalize="standard").floats()
+    np.testing.assert_allclose(signed, unit * 2 - 1, atol=1e-6)
+    assert signed.min() >= -1 and signed.max() <= 1 and signed.min() < -0.9
+    np.testing.assert_allclose(standard.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(standard.std(axis=(0, 2, 3)), 1, atol=1e-4)
+    with pytest.raises(DataError, match="normalize must be one of"):
+        import_path(root, normalize="zscore")
+
+
+def test_image_folder_of_mixed_sizes_is_refused_naming_the_sizes(tmp_path):
+    from modstudio.data.importers.images import MixedImageSizes
+
+    root = make_images(tmp_path / "imgs")  # six 10×12 images
+    Image.new("RGB", (20, 16)).save(root / "dog" / "big.png")
+    with pytest.raises(MixedImageSizes, match=r"not all one size \(10×12 \(6\), 16×20 \(1\)\).*the most common, 10×12") as caught:
+        import_path(root)
+    assert caught.value.sizes == [((10, 12), 6), ((16, 20), 1)]
+    ds = import_path(root, size=(10, 12))
+    assert ds.x.shape == (7, 3, 10, 12) and "resized" in ds.source
+
+
+def test_image_folder_recipe_without_size_rebuilds_as_it_was_made(tmp_path):
+    """Recipes saved before the reader kept native sizes recorded no size or mode: 28×28 grey."""
+    from modstudio.data.rebuild import load_source
+
+    root = make_images(tmp_path / "imgs")
+    old = import_path(root, size=28, mode="L")
+    spec = {"path": str(root), "options": {}, "fingerprint": old.fingerprint}
+    assert load_source(spec).x.shape == (6, 1, 28, 28)
+    new = import_path(root)
+    assert load_source({"path": str(root), "options": new.origin["options"]}).fingerprint == new.fingerprint
 
 
 def test_image_folder_refusals(tmp_path):
@@ -225,7 +273,7 @@ def test_image_folder_refusals(tmp_path):
         import_path(root, mode="CMYK")
     with pytest.raises(DataError, match="size must be"):
         import_path(root, size=(0, 5))
-    with pytest.raises(DataError, match=r"decoded at 28×28\) is .* over the import limit"):
+    with pytest.raises(DataError, match=r"decoded at 10×12\) is .* over the import limit"):
         import_path(root, max_bytes=5000)
     (root / "empty").mkdir()
     with pytest.raises(DataError, match="class folder 'empty' has no PNG, JPEG or BMP images"):
@@ -255,7 +303,9 @@ def test_idx_mnist_naming(tmp_path, gz):
         f.write(idx_bytes(labels))
     ds = import_path(tmp_path / f"train-images-idx3-ubyte{ext}")
     assert ds.x.shape == (5, 1, 4, 3) and ds.name == "train-images"
-    assert np.allclose(ds.x[:, 0] * 255, images) and ds.y.tolist() == labels.tolist()
+    assert ds.x.dtype == np.uint8 and ds.values == UNIT  # the file's bytes, read 0 … 1
+    assert np.array_equal(ds.x[:, 0], images) and np.allclose(ds.floats()[:, 0] * 255, images)
+    assert ds.y.tolist() == labels.tolist()
 
 
 def test_idx_explicit_labels_and_types(tmp_path):

@@ -48,7 +48,7 @@ def script(monkeypatch) -> DialogScript:
     s = DialogScript()
     for name in ("ask_open_project", "ask_save_project", "ask_data_path", "show_error", "show_info",
                  "ask_save_changes", "ask_recover", "exec_dialog", "show_crash", "ask_allow_external_data",
-                 "ask_folder", "ask_tracking_target", "ask_undo_run", "ask_export"):
+                 "ask_folder", "ask_tracking_target", "ask_undo_run", "ask_export", "ask_predict_file"):
         monkeypatch.setattr(dialogs, name, s.make(name))
     return s
 

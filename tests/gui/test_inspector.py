@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from modstudio.project import strategy_specs
 from tests.gui.helpers import add, chain
@@ -97,38 +97,35 @@ def test_rename_node_and_project(window, qtbot):
     assert window.document.project.name == "Untitled"
 
 
-def test_training_settings_are_editable_and_undoable(window, qtbot):
+def test_the_training_settings_have_one_form_the_inspector_summarises_it(window, qtbot):
+    """One settings form: the run settings edit every training setting; the inspector's project page
+    edits only the file's own setting, summarises the next run and opens that form."""
+    from modstudio.project.settings import SETTING_SPECS
+
     window.scene.clearSelection()
     page = window.inspector.project_page
-    epochs = page.findChild(QSpinBox, "setting-epochs")
-    assert epochs is not None and epochs.value() == window.document.project.settings.epochs
-    type_into(qtbot, epochs, "12")
+    edits = {w.objectName() for kind in (QComboBox, QSpinBox, QDoubleSpinBox, QLineEdit)
+             for w in page.findChildren(kind) if w.objectName()}
+    assert edits == {"project-name", "setting-embed_data"}
+    assert [page.setting_widgets["embed_data"].itemData(i) for i in range(3)] == list(SETTING_SPECS["embed_data"].choices)
+    panel = window.training.panel.run_panel
+    type_into(qtbot, panel.epochs, "12")
     assert window.document.project.settings.epochs == 12
-    strategy = page.findChild(QComboBox, "setting-strategy")
+    assert "12 epochs per task" in page.run_summary.text()
+    strategy = panel.strategy
     assert [strategy.itemData(i) for i in range(strategy.count())] == strategy_specs.names()
-    assert strategy.itemText(strategy.findData("ewc")) == "EWC (online)"  # the spec's title
     strategy.activated.emit(strategy.findData("ewc"))
-    assert window.document.project.settings.strategy == "ewc"
+    assert window.document.project.settings.strategy == "ewc" and "EWC (online)" in page.run_summary.text()
     window.undo_action.trigger()
     window.undo_action.trigger()
-    assert window.document.project.settings.epochs != 12 and epochs.value() == window.document.project.settings.epochs
+    assert window.document.project.settings.epochs != 12 and "12 epochs" not in page.run_summary.text()
 
-
-def test_settings_forms_fit_their_columns_at_the_default_size(qtbot, script):
-    """Long strategy titles and wide number ranges elide or scroll inside their fields instead of
-    widening the form past its dock (the inspector and the run settings had sideways scrollbars)."""
-    from modstudio.examples import build_example
-    from modstudio.gui.main_window import MainWindow
-
-    window = MainWindow(build_example("split-digits"))  # at the studio's default size and layout
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.training.dock.raise_()
-    window.scene.clearSelection()
-    qtbot.wait(50)
-    settings_scroll = window.training.panel.run_panel.parentWidget().parentWidget()
-    for area in (window.inspector, settings_scroll):
-        assert area.widget().minimumSizeHint().width() <= area.viewport().width()
-        assert not area.horizontalScrollBar().isVisible()
-    window.document.undo_stack.setClean()
+    window.tasks_dock.raise_()
+    qtbot.wait(10)
+    assert window.training.dock.visibleRegion().isEmpty()
+    page.run_settings_button.click()
+    qtbot.waitUntil(lambda: not window.training.dock.visibleRegion().isEmpty())
+    assert strategy.hasFocus()
+    embed = page.setting_widgets["embed_data"]
+    embed.activated.emit(embed.findData("never"))
+    assert window.document.project.settings.embed_data == "never"

@@ -68,8 +68,7 @@ def test_the_studio_offers_it_with_its_parameters(anchored, window):
     assert set(panel.param_widgets) == {"strength"} and panel.param_widgets["strength"].maximum() == 100.0
     assert SPEC.doc in panel.doc.text()
     window.scene.clearSelection()
-    inspector_strategy = window.inspector.project_page.setting_widgets["strategy"]
-    assert inspector_strategy.currentData() == "anchored"
+    assert "Anchored fine-tune" in window.inspector.project_page.run_summary.text()
 
 
 def test_a_run_trains_saves_and_restores(anchored, tiny_project, tmp_path):

@@ -344,3 +344,31 @@ def test_epoch_dots_only_while_few_and_axes_that_never_resize(qtbot):
     axis = plot.getPlotItem().getAxis("left")
     plot.setYRange(0, 0.0001)  # wider tick labels would otherwise resize the data area
     assert axis.minimumWidth() == axis.maximumWidth() == LEFT_AXIS_WIDTH
+
+
+def test_the_seeds_field_trains_one_run_per_seed_and_the_runs_tab_aggregates_them(in_process, blob_tasks, qtbot,
+                                                                                  script):
+    """Seeds 3,5: two runs, one per seed, each kept; the Runs tab shows their seeds and mean ± sd."""
+    window = in_process(tiny_project(blob_tasks))
+    panel = window.training.panel.run_panel
+    panel.seeds.setText("3-x")
+    assert panel.seeds_error.isVisibleTo(panel) and "3-x" in panel.seeds_error.text()
+    assert not window.training.start() and script.called("show_error")  # refused: nothing starts
+    panel.seeds.setText("3,5")
+    assert not panel.seeds_error.isVisibleTo(panel) and panel.seed_list() == [3, 5]
+    window.training.train_action.trigger()
+    qtbot.waitUntil(lambda: len(window.document.project.runs) == 2 and not window.training.running,
+                    timeout=RUN_TIMEOUT_MS * 2)
+    runs = window.document.project.runs
+    assert [r.settings["seed"] for r in runs] == [3, 5] and all(r.status == "finished" for r in runs)
+    assert window.document.project.settings.seed == 0  # the setting itself is left as it was
+    table = window.training.panel.runs
+    from modstudio.gui.training.runs_table import COLUMNS
+
+    assert [table.table.item(r, COLUMNS.index("Seed")).text() for r in range(2)] == ["3", "5"]
+    text = table.seed_summary.text()
+    assert table.seed_summary.isVisibleTo(table) and "over seeds 3, 5" in text and "±" in text
+    from modstudio.project.seeds import aggregate, format_figure
+
+    assert format_figure("acc", aggregate(runs)["figures"]["acc"]) in text
+    window.document.undo_stack.setClean()

@@ -45,11 +45,61 @@ def test_a_benchmark_example_appears_once_its_data_is_downloaded(benchmark_env, 
     from modstudio.data.benchmarks import get
 
     w = welcome_window
-    assert "split-mnist" not in w.welcome.cards
+    assert "split-mnist" not in w.welcome.cards and "split-mnist" in w.welcome.missing
     get("mnist")  # as `modstudio data get mnist` in a terminal would
     welcome.show(w)
     assert {"split-mnist", "permuted-mnist"} <= set(w.welcome.cards)
+    assert "split-mnist" not in w.welcome.missing and "Split MNIST" not in w.welcome.missing_label.text()
     assert w.welcome.cards["split-mnist"].title_label.text() == "Split MNIST (5 × 2)"
+
+
+def test_an_example_without_its_benchmark_is_a_link_that_offers_the_download_then_opens(
+        benchmark_env, welcome_window, script, qtbot):
+    w = welcome_window
+    page = w.welcome
+    assert "split-cifar10" not in page.cards and "split-cifar10" in page.missing
+    assert page.missing_label.isVisible()
+    text = page.missing_label.text()
+    assert '<a href="split-cifar10">Split CIFAR-10 (5 × 2, conv net)</a> (CIFAR-10,' in text
+    assert '<a href="split-cifar100">Split CIFAR-100 (10 × 10, conv net with residual blocks)</a>' in text
+    offered = []
+
+    def download(dialog):  # the user presses Download in Add Tasks' download dialog, then Close
+        offered.append(dialog.choice.currentData())
+        with qtbot.waitSignal(dialog.downloaded, timeout=30_000):
+            assert dialog.start()
+        return False
+
+    script.answer("exec_dialog", download)
+    page.missing_label.linkActivated.emit("split-cifar10")  # a click on its link
+    assert offered == ["cifar10"]
+    project = w.document.project
+    assert project.name == "split CIFAR-10" and len(project.tasks) == 5 and w.document.report.ok
+    assert [n.kind for n in project.graph.nodes.values()].count("conv_block") == 3
+    assert not welcome.is_shown(w)
+    welcome.show(w)
+    assert "split-cifar10" in page.cards and "split-cifar10" not in page.missing
+    assert "Split CIFAR-10 (" not in page.missing_label.text()
+
+
+def test_closing_the_download_dialog_without_downloading_keeps_the_welcome_page(benchmark_env, welcome_window, script):
+    w = welcome_window
+    script.answer("exec_dialog", False)
+    assert not welcome.offer_download(w, "split-cifar100")
+    assert welcome.is_shown(w) and "split-cifar100" in w.welcome.missing
+    assert len(script.called("exec_dialog")) == 1 and w.document.project.tasks == []
+
+
+def test_the_links_to_the_examples_at_real_scale_show_at_1280_by_800(benchmark_env, welcome_window, qtbot):
+    from PySide6.QtWidgets import QScrollArea
+
+    w = welcome_window
+    w.resize(1280, 800)
+    w.default_layout()
+    qtbot.wait(20)
+    assert len(w.welcome.missing) == 4
+    assert not w.welcome.missing_label.visibleRegion().isEmpty()
+    assert not w.welcome.findChild(QScrollArea).verticalScrollBar().isVisible()
 
 
 def test_a_plain_window_opens_on_the_canvas(window):
@@ -169,3 +219,24 @@ def test_theme_menu_lists_the_modes(window):
     view = window_menu(window, "View")
     menu = next(a.menu() for a in view.actions() if a.menu() and a.text().replace("&", "") == "Theme")
     assert [a.data() for a in menu.actions()] == ["system", "light", "dark"]
+
+
+def test_the_welcome_page_shows_every_section_at_1280_by_800(welcome_window, qtbot):
+    """The bottom docks (no tasks, no run yet) step aside while the page shows, so it needs no scroll
+    bar; they come back, as they were, when an example opens."""
+    from PySide6.QtWidgets import QScrollArea
+
+    w = welcome_window
+    w.resize(1280, 800)
+    w.default_layout()
+    qtbot.wait(20)
+    assert w.tasks_dock.isHidden() and w.training.dock.isHidden()
+    scroll = w.welcome.findChild(QScrollArea)
+    assert not scroll.verticalScrollBar().isVisible() and not scroll.horizontalScrollBar().isVisible()
+    for button in (w.welcome.new_button, w.welcome.open_button, w.welcome.guide_button, w.welcome.shortcuts_button,
+                   *w.welcome.cards.values()):
+        assert not button.visibleRegion().isEmpty()
+    assert welcome.open_example(w, list_examples()[0].name)
+    qtbot.wait(20)
+    assert not w.tasks_dock.isHidden() and not w.training.dock.isHidden()
+    assert not w.tasks_dock.visibleRegion().isEmpty()  # in front, as it was

@@ -49,6 +49,13 @@ CASES: dict[str, list[tuple[dict, list[tuple[int, ...]]]]] = {
         ({"out_channels": 3, "pool": "none", "activation": "tanh"}, [(2, 6, 6)]),
         ({"out_channels": 3, "kernel_size": 5, "pool_size": 3, "activation": "silu"}, [(2, 16)]),
     ],
+    "residual_block": [
+        ({"out_channels": 4}, [(4, 8, 8)]),  # identity skip
+        ({"out_channels": 6, "stride": 2}, [(3, 7, 9)]),  # projection: channels and an odd size halved
+        ({"out_channels": 3, "stride": 2, "norm": "none", "activation": "gelu"}, [(3, 5, 5)]),  # stride only
+        ({"out_channels": 5, "activation": "leaky_relu"}, [(2, 11)]),  # 1-D
+        ({"out_channels": 2, "stride": 2}, [(2, 1, 1)]),
+    ],
 }
 
 
@@ -125,6 +132,32 @@ def test_conv_block_bias_only_without_norm():
     assert with_norm[0].bias is None and isinstance(with_norm[1], nn.BatchNorm2d)
     plain = build_module("conv_block", _params(catalog.get("conv_block"), {"norm": "none"}), [(1, 8, 8)])
     assert plain[0].bias is not None
+
+
+def test_residual_block_adds_the_skip_to_the_body_then_activates():
+    spec = catalog.get("residual_block")
+    same = build_module("residual_block", _params(spec, {"out_channels": 4}), [(4, 6, 6)]).eval()
+    assert isinstance(same.skip, nn.Identity)
+    assert [type(m) for m in same.body] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.Conv2d, nn.BatchNorm2d]
+    assert all(m.bias is None for m in same.body if isinstance(m, nn.Conv2d))
+    x = torch.randn(2, 4, 6, 6)
+    torch.testing.assert_close(same(x), torch.relu(same.body(x) + x))
+
+    projected = build_module("residual_block", _params(spec, {"out_channels": 8, "stride": 2, "norm": "none"}),
+                             [(4, 7, 7)]).eval()
+    conv = projected.skip[0]
+    assert (conv.kernel_size, conv.stride, conv.in_channels, conv.out_channels) == ((1, 1), (2, 2), 4, 8)
+    assert conv.bias is not None and len(projected.skip) == 1  # no norm: the convolutions keep their bias
+    x = torch.randn(2, 4, 7, 7)
+    torch.testing.assert_close(projected(x), torch.relu(projected.body(x) + conv(x)))
+    assert spec.output_shape(_params(spec, {"out_channels": 8, "stride": 2}), [(4, 7, 7)]) == (8, 4, 4)
+
+
+def test_residual_block_refuses_flat_input_and_strides_beyond_two():
+    spec = catalog.get("residual_block")
+    with pytest.raises(catalog.ShapeError, match="residual block expects channels×length or channels×height×width"):
+        spec.output_shape(spec.default_params(), [(64,)])
+    assert spec.param("stride").range_error(3) == "stride = 3 is above the maximum 2"
 
 
 def test_pool_stride_zero_means_window_size():

@@ -192,3 +192,26 @@ def test_network_goes_through_torch_export():
     net = compile_graph(g).eval()
     exported = torch.export.export(net, (x,))
     torch.testing.assert_close(exported.module()(x), net(x))
+
+
+def test_resnet_style_body_compiles_with_the_checked_shapes_and_trains():
+    """A stem, a block keeping its shape, one halving an odd size (7 → 4, as torch rounds) with a
+    projection on its skip: the check's shapes and counts are what torch builds, and it learns."""
+    torch.manual_seed(0)
+    g, ids = _chain(
+        ("conv_block", {"out_channels": 4, "pool": "none"}), ("residual_block", {"out_channels": 4}),
+        ("residual_block", {"out_channels": 8, "stride": 2}), ("global_avg_pool", {}), ("head", {"classes": 3}),
+        shape=(3, 7, 7),
+    )
+    net = compile_graph(g)
+    report = net.report
+    assert report.ok and net.parameter_count() == report.total_params
+    assert report.nodes[ids[2]].shape == (4, 7, 7) and report.nodes[ids[3]].shape == (8, 4, 4)
+    assert not any(name.startswith("skip.") for name, _ in net.node_module(ids[2]).named_parameters())
+    assert "skip.0.weight" in dict(net.node_module(ids[3]).named_parameters())
+    x, y = torch.randn(16, 3, 7, 7), torch.randint(0, 3, (16,))
+    loss_before, loss_after = _train_step(net, x, y)
+    assert loss_after < loss_before
+    net.eval()
+    exported = torch.export.export(net, (x,))
+    torch.testing.assert_close(exported.module()(x), net(x))

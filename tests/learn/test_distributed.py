@@ -26,6 +26,7 @@ TOLERANCE = 0.05
 STRATEGY_RUNS = [  # (strategy, scenario): every strategy once, joint and expansion class-incremental too
     ("finetune", "task"), ("joint", "class"), ("ewc", "task"), ("replay", "task"), ("lwf", "task"),
     ("progressive", "task"), ("expansion", "task"), ("expansion", "class"), ("der_pp", "class"),
+    ("si", "task"), ("mas", "task"), ("agem", "task"), ("gdumb", "class"), ("icarl", "class"),
 ]
 # The training-phase settings at once: schedule, early stopping (judged on sharded validation
 # counts, so every rank stops at the same epoch), optimiser state carried, evaluation per task.

@@ -46,15 +46,36 @@ CONFIGS = {
     "digits-expansion-class": ("split-digits", "expansion", "class", {"task_inference": "unified"}),
     "digits-confidence-class": ("split-digits", "expansion", "class", {"task_inference": "confidence"}),
     "digits-ewc-class": ("split-digits", "ewc", "class"),
+    "residual-expansion-class": ("residual-digits", "expansion", "class", {"task_inference": "unified"}),
+    "residual-progressive": ("residual-digits", "progressive", "task"),
 }
 MAX_DIFF: dict[str, float] = {}  # what the runs measured, printed at the end with -s
+
+
+def residual_digits() -> ms.Project:
+    """The split-digits-conv tasks through a ResNet-style body: a stem, a residual block with the
+    identity skip and one that doubles the channels and halves the size (a projection on its skip)."""
+    from modstudio.graph import Graph
+
+    project = build_example("split-digits-conv")
+    g = Graph()
+    ids = [g.add_node("input"), g.add_node("conv_block", out_channels=8, pool="none"),
+           g.add_node("residual_block", out_channels=8), g.add_node("residual_block", out_channels=16, stride=2),
+           g.add_node("global_avg_pool"), g.add_node("head")]
+    for a, b in zip(ids, ids[1:]):
+        g.connect(a, b)
+    project.graph = g
+    return project
+
+
+PROJECTS = {"residual-digits": residual_digits}  # projects of the tests' own, beside the examples
 
 
 class Trained:
     """A loaded project with one run, and what the trainer's own network answered per task."""
 
     def __init__(self, example, strategy, scenario, params=None, *, folder: Path) -> None:
-        project = build_example(example)
+        project = PROJECTS[example]() if example in PROJECTS else build_example(example)
         project.tasks[:] = project.tasks[:2]
         result = ms.train(project, strategy=strategy, scenario=scenario, epochs=1, device="cpu",
                           strategy_params=params or {})
@@ -148,7 +169,7 @@ def studio_accuracy(project, run, outputs_per_task) -> list[float]:
 
 # ONNX export takes seconds of CPU each: every strategy family and both scenarios, not every config.
 ONNX_CONFIGS = ["digits-expansion", "digits-progressive", "digits-finetune", "conv-expansion", "digits-expansion-class",
-                "digits-confidence-class"]
+                "digits-confidence-class", "residual-expansion-class"]
 
 
 @pytest.mark.parametrize(("name", "fmt"), [

@@ -117,6 +117,7 @@ CASES = [
     ("digits-progressive", {"task": 1}),
     ("digits-ewc-class", {"all_tasks": True}),
     ("conv-expansion", {"all_tasks": True}),
+    ("residual-progressive", {"all_tasks": True}),
 ]
 
 
@@ -222,6 +223,16 @@ def test_conv_blocks_become_sequentials_and_our_pool_a_class(trained, tmp_path):
     assert "class GlobalAvgPool(nn.Module)" in source and "self.global_average_pool_1 = GlobalAvgPool()" in source
 
 
+def test_residual_blocks_are_written_as_their_body_skip_and_activation(trained, tmp_path):
+    t = trained("residual-progressive")
+    export(t.project, tmp_path / "model.py", task=0)
+    source = (tmp_path / "model.py").read_text()
+    assert "class ResidualBlock(nn.Module)" in source and source.count("class ResidualBlock") == 1
+    assert "return self.act(self.body(x) + self.skip(x))" in source
+    assert "= ResidualBlock(\n" in source and "nn.Identity(),\n" in source  # the block that keeps its shape
+    assert "nn.Conv2d(8, 16, 1, stride=2, bias=False)" in source  # the projection of the one that halves it
+
+
 def test_merges_and_plain_layers_of_a_hand_made_graph(tmp_path):
     """Add, Concat, Flatten, LayerNorm, a bare Linear and an activation node: every edge in order."""
     import modstudio as ms
@@ -268,6 +279,10 @@ LAYERS = [
     nn.Tanh(), nn.Sigmoid(), nn.LeakyReLU(0.2), nn.Dropout(0.25), nn.Identity(), builders.Add(),
     builders.Concat(1), builders.GlobalAvgPool(), ChannelMix(6),
     nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4), nn.GELU(), nn.Dropout(0.1)),
+    builders.build_module("residual_block", {"out_channels": 4, "stride": 2, "norm": "batch", "activation": "relu"},
+                          [(2, 8, 8)]),
+    builders.build_module("residual_block", {"out_channels": 2, "stride": 1, "norm": "none", "activation": "silu"},
+                          [(2, 8, 8)]),
 ]
 
 
@@ -292,7 +307,7 @@ def test_every_builder_kind_can_be_written():
             return [(4,), (4,)]
         if kind.endswith("1d"):
             return [(2, 9)]
-        if kind.endswith("2d") or kind in ("conv_block", "global_avg_pool", "flatten"):
+        if kind.endswith("2d") or kind in ("conv_block", "residual_block", "global_avg_pool", "flatten"):
             return [(2, 8, 8)]
         return [(8,)]
 

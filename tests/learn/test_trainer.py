@@ -281,3 +281,16 @@ def test_modules_grown_after_the_move_land_on_the_networks_device(tiny_project):
     net.grow(next(iter(net.trainable_nodes)))
     assert {p.device.type for p in net.parameters()} == {"meta"}
     assert not any(k.endswith("_placement") for k in net.state_dict())  # in no file
+
+
+def test_without_a_host_sync_per_batch_the_run_is_the_same(tiny_project, monkeypatch):
+    """On a GPU the losses are summed on the device and read per progress interval and epoch: the
+    run is identical (matrix and per-epoch losses), and a non-finite loss still fails it."""
+    eager = ms.train(tiny_project, strategy="replay").run
+    monkeypatch.setattr(Trainer, "sync_each_batch", property(lambda self: False))
+    lazy = ms.train(tiny_project, strategy="replay").run
+    assert lazy.acc_matrix == eager.acc_matrix
+    assert [c["loss"] for c in lazy.curves] == [c["loss"] for c in eager.curves]
+    tiny_project.configure(lr=1e6, optimizer="sgd")
+    broken = ms.train(tiny_project, strategy="finetune", epochs=3).run
+    assert broken.status == "failed" and "the loss became" in broken.message and "epoch" in broken.message

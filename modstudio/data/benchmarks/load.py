@@ -4,10 +4,9 @@ Every file is checked against its pinned checksum before it is read (once per pr
 ``store.verify``), so a file damaged on disk is refused with its name and the checksum it should
 have, never read into wrong data.
 
-Memory: the Dataset holds float32 features, pixels scaled to [0, 1] as the IDX importer does, so
-4 bytes a pixel where the files hold 1 (MNIST's training set: 47 MB of pixels, 188 MB as a
-Dataset; CIFAR-10's: 154 MB, 614 MB). At the peak of a load the uint8 images, the scaled copy and
-the Dataset's own copy are all alive: about 9 bytes a pixel.
+Memory: the Dataset holds the pixels as bytes, read as [0, 1] (``values.UNIT``, as the IDX
+importer does), one byte a pixel as in the files (MNIST's training set: 47 MB; CIFAR-10's:
+154 MB); they become floats a batch at a time on the training device.
 """
 
 from __future__ import annotations
@@ -15,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
-
 from modstudio.data.benchmarks.catalog import Benchmark
 from modstudio.data.benchmarks.readers import read_benchmark
 from modstudio.data.benchmarks.store import lookup, state, verify
 from modstudio.data.dataset import Dataset
 from modstudio.data.errors import DataError
+from modstudio.data.values import UNIT, Encoded
 
 
 def missing_message(bench: Benchmark, missing: list[str], folder: Path) -> str:
@@ -43,12 +41,9 @@ def load_benchmark(name: str, *, test: bool = False, flat: bool = False, coarse:
     for f in here.files:
         verify(f.path, f.spec)
     x8, y, names = read_benchmark(bench, here.folder, test=test, coarse=coarse)
-    x = x8.astype(np.float32)
-    del x8
-    np.divide(x, np.float32(255.0), out=x)
     if flat:
-        x = x.reshape(len(x), -1)
+        x8 = x8.reshape(len(x8), -1)
     part = "test" if test else "training"
     labels = " (superclasses)" if coarse else ""
-    return Dataset(x, y, names, name=f"{bench.name} test" if test else bench.name,
+    return Dataset(Encoded(x8, UNIT), y, names, name=f"{bench.name} test" if test else bench.name,
                    source=f"{bench.title}, {part} set{labels}, {len(y):,} images: {bench.reference}")

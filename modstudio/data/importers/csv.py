@@ -145,7 +145,8 @@ def _csv(p: Path, options: dict):
     """CSV/TSV with one sample a row; options ``header`` (None = auto, True, False),
     ``label_column`` (name or index, negative counts from the end; default the last column),
     ``delimiter`` (one character; default sniffed among , ; tab). Cells are at most
-    ``MAX_CELL_CHARS`` characters, rows ``MAX_ROW_CHARS``."""
+    ``MAX_CELL_CHARS`` characters, rows ``MAX_ROW_CHARS``. Also returns the feature columns'
+    names from the header (None without one)."""
     limit = _limit(options)
     header = _bool_option(options.pop("header", None), "header", allow_none=True)
     label_column = options.pop("label_column", -1)
@@ -220,7 +221,8 @@ def _csv(p: Path, options: dict):
         class_names = order
     y = codes.reshape(-1)[np.frombuffer(y_idx, dtype=np.int64)] if len(y_idx) else np.zeros(0, np.int64)
     source = f"CSV file {p} ({len(y)} rows, label column {names[lab]!r})"
-    return x, y, class_names, source
+    features = [n for j, n in enumerate(names) if j != lab] if header else None
+    return x, y, class_names, source, features
 
 
 def _csv_body(data, name: str, width: int, lab: int, names: list[str] | None):

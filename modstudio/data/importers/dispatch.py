@@ -35,10 +35,12 @@ def import_path(path: str | Path, **options: Any) -> Dataset:
         name = _text_option(name, "name")
     suffix = p.suffix.lower()
     is_dir = stat.S_ISDIR(st.st_mode)
+    resolved: dict[str, Any] = {}  # options a reader chose itself (an image folder's size), recorded too
+    features = None
     if is_dir:
-        x, y, names, source = _image_folder(p, opts)
+        x, y, names, source, resolved = _image_folder(p, opts)
     elif suffix in (".csv", ".tsv", ".txt"):
-        x, y, names, source = _csv(p, opts)
+        x, y, names, source, features = _csv(p, opts)
     elif suffix == ".npz":
         x, y, names, source = _npz(p, opts)
     elif suffix == ".npy":
@@ -53,10 +55,10 @@ def import_path(path: str | Path, **options: Any) -> Dataset:
     if name is None:
         name = _default_name(p, is_dir)
     try:
-        dataset = Dataset(x, y, names, name=str(name), source=source)
+        dataset = Dataset(x, y, names, name=str(name), source=source, feature_names=features)
     except DataError as exc:
         raise DataError(f"{p.name}: {exc}") from None
-    recipe = dict(options)  # every option has been checked by the reader by now
+    recipe = {**options, **resolved}  # every option has been checked by the reader by now
     if isinstance(recipe.get("labels"), (str, Path)):  # a relative path would break a later rebuild
         recipe["labels"] = Path(_absolute(_user_path(recipe["labels"], "labels")))
     dataset.origin = {"path": _absolute(p), "options": _jsonable(recipe)}

@@ -23,6 +23,7 @@ from modstudio.data.errors import DataError
 from modstudio.data.importers.files import MAX_BYTES, _guard, _open_file, _read_into
 from modstudio.data.importers.labels import _labels_path, _numeric
 from modstudio.data.importers.options import _bool_option, _limit, _refuse_unknown, _user_path
+from modstudio.data.values import UNIT, Encoded
 
 _IDX_NAME = re.compile(r"idx\d-ubyte(\.gz)?$", re.IGNORECASE)
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -86,7 +87,7 @@ def _guess_labels(p: Path) -> list[Path]:
 def _idx(p: Path, options: dict):
     """IDX images (N, H, W) → (N, 1, H, W); labels from ``labels=`` or the MNIST naming
     convention (train-images-idx3-ubyte → train-labels-idx1-ubyte, with or without .gz).
-    uint8 images are scaled to [0, 1] unless ``scale=False``."""
+    uint8 images stay bytes, read as [0, 1] (``UNIT``), unless ``scale=False`` (their values as numbers)."""
     limit = _limit(options)
     labels = options.pop("labels", None)
     scale = _bool_option(options.pop("scale", True), "scale")
@@ -111,8 +112,8 @@ def _idx(p: Path, options: dict):
     y, names = encode_labels(raw_y, lp.name)
     if x.ndim == 3:
         x = x[:, None]
-    if scale and x.dtype == np.uint8:
-        xf = x.astype(np.float32) / np.float32(255.0)
+    if scale and x.dtype == np.uint8:  # kept as bytes, read as 0 … 1 (data/values.py)
+        xf = Encoded(x, UNIT)
     else:
         xf = _numeric(x, p.name)
     return xf, y, names, f"IDX files {p} and {lp}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from modstudio.gui import theme
@@ -27,8 +27,11 @@ def curve(p1: QPointF, p2: QPointF, route: bool = False) -> QPainterPath:
     return path
 
 
-class EdgeItem(QGraphicsPathItem):
-    """Follows its end nodes: the scene calls :meth:`update_path` when either moves."""
+class EdgeItem(QGraphicsItem):
+    """Follows its end nodes: the scene calls :meth:`update_path` when either moves.
+
+    A plain item (not a QGraphicsPathItem, whose bounding rectangle strokes the path each time it
+    is asked, several times per move): the rectangle is worked out once per new path."""
 
     Type = QGraphicsItem.UserType + 2
 
@@ -39,25 +42,62 @@ class EdgeItem(QGraphicsPathItem):
         self.setAcceptHoverEvents(True)
         self.setZValue(0.0)
         self._hover = False
+        self._drop_target = False
+        self._path = QPainterPath()
+        self._bounds = QRectF()
+        self._stroke: QPainterPath | None = None
+        self._pen = QPen()
         self._apply_pen()
         self.update_path()
 
     def type(self) -> int:  # noqa: A003 - Qt's name
         return self.Type
 
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def pen(self) -> QPen:
+        return self._pen
+
     def update_path(self) -> None:
-        self.setPath(curve(self.src_item.port_scene_pos("out"), self.dst_item.port_scene_pos("in"), route=True))
+        self.prepareGeometryChange()
+        self._path = curve(self.src_item.port_scene_pos("out"), self.dst_item.port_scene_pos("in"), route=True)
+        # the curve's control points plus the hit stroke's half-width hold every pixel it covers
+        self._bounds = self._path.controlPointRect().adjusted(-6, -6, 6, 6)
+        self._stroke = None
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self.path())
+        if self._stroke is None:  # hit tests ask often; the path changes only on a move
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._stroke = stroker.createStroke(self._path)
+        return self._stroke
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        # far out (the cards are plain blocks there too) smoothing buys nothing and halves the speed
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing,
+                              option.levelOfDetailFromTransform(painter.worldTransform()) > 0.3)
+        painter.setPen(self._pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+
+    def set_drop_target(self, on: bool) -> None:
+        """Highlight the wire a palette drag would insert its module into."""
+        if on != self._drop_target:
+            self._drop_target = on
+            self._apply_pen()
 
     def _apply_pen(self) -> None:
-        color = theme.EDGE_SELECTED if self.isSelected() else (theme.EDGE.lighter(130) if self._hover else theme.EDGE)
-        pen = QPen(color, 2.2 if self.isSelected() or self._hover else 1.8)
+        lit = self._hover or self._drop_target
+        color = theme.EDGE_SELECTED if self.isSelected() or self._drop_target else (
+            theme.EDGE.lighter(130) if lit else theme.EDGE)
+        pen = QPen(color, 3.0 if self._drop_target else 2.2 if self.isSelected() or lit else 1.8)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        self.setPen(pen)
+        self._pen = pen
+        self.update()
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:

@@ -4,6 +4,7 @@ thousand of them build and scroll quickly."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,10 +96,12 @@ class NodeItem(QGraphicsItem):
         self.connected_inputs = 0
         self.connected_outputs = 0
         self._report = None
+        self.badge: NodeBadge | None = None
+        self._errors: tuple = ()  # every problem the check found on this node (the report keeps the first)
+        self._bounds = self._make_bounds()
         self._title_font, self._body_font = _fonts()
         self._lines: tuple[str, str] = ("", "")
         self._error: str | None = None
-        self.badge: NodeBadge | None = None
         self.sync(node, report)
 
     def type(self) -> int:  # noqa: A003 - Qt's name
@@ -118,9 +121,12 @@ class NodeItem(QGraphicsItem):
             self._report = report
         self._refresh_text()
 
-    def set_report(self, report) -> None:
+    def set_report(self, report, errors=()) -> None:
+        """The check's word on this node: ``report`` (shape, count, first error) and ``errors``, all
+        the problems found on it, which the tooltip lists."""
         old = self._key()
         self._report = report
+        self._errors = tuple(e.message for e in errors)
         self._refresh_text(old)
 
     def _key(self):
@@ -128,13 +134,14 @@ class NodeItem(QGraphicsItem):
         err = r.error.message if r is not None and r.error is not None else None
         shape = r.shape if r is not None else None
         count = r.param_count if r is not None else None
-        return (self._node.name, tuple(sorted((k, repr(v)) for k, v in self._node.params.items())), shape, count, err)
+        return (self._node.name, tuple(sorted((k, repr(v)) for k, v in self._node.params.items())), shape, count, err,
+                self._errors)
 
     def _refresh_text(self, old_key=None) -> None:
         key = self._key()
         if old_key is not None and key == old_key:
             return
-        name, _, shape, count, err = key
+        name, _, shape, count, err, errors = key
         spec = self.spec
         title = spec.title if spec else f"unknown: {self._node.kind}"
         key_params = [fmt_key_param(p, self._node.params.get(p)) for p in (spec.key_params if spec else ())]
@@ -153,8 +160,9 @@ class NodeItem(QGraphicsItem):
         self._error = err
         doc = spec.doc if spec else "This module kind is not in the catalog."
         tip = f"<b>{name}</b> ({title})<br>{doc}"
-        if err:
-            tip += f"<br><span style='color:#ff7b7f'>⚠ {err}</span>"
+        problems = list(dict.fromkeys([err, *errors] if err else errors))
+        if problems:
+            tip += "".join(f"<br><span style='color:#ff7b7f'>⚠ {html.escape(p)}</span>" for p in problems)
         self.setToolTip(tip)
         self.update()
 
@@ -163,6 +171,7 @@ class NodeItem(QGraphicsItem):
             return
         self.prepareGeometryChange()  # the pill sits below the card
         self.badge = badge
+        self._bounds = self._make_bounds()
         self.update()
 
     @property
@@ -205,7 +214,14 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ painting
 
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self._errors
+
     def boundingRect(self) -> QRectF:
+        return self._bounds  # asked thousands of times per drag: computed when the badge changes
+
+    def _make_bounds(self) -> QRectF:
         m = PORT_R + 2
         below = PILL + 6 if self.badge is not None else 0.0
         return QRectF(-m, -BADGE_R / 2 - 1, WIDTH + 2 * m, HEIGHT + BADGE_R / 2 + 1 + max(m, below + 2))

@@ -2,29 +2,33 @@
 (one slot per event of ``graph.events``).
 
 User gestures (drag a node, drag a wire) become commands pushed on the document's undo stack;
-the model then tells the scene what changed. The scene never edits itself in response to a
-gesture, so undo, redo, paste and file loading all redraw through the same path.
+the model then tells the scene what changed, so undo, redo, paste and file loading all redraw
+through the same path. The one transient exception is a drag's preview: while the mouse moves,
+the dragged cards and their wires follow it (redrawn at most once per frame), and the release
+pushes one ``MoveNodes``, whose events then find the cards already in place.
 """
 
 from __future__ import annotations
 
-import itertools
-
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
-from modstudio.graph.commands import Connect, MoveNodes
+from modstudio.graph.commands import Connect, Disconnect, Macro, MoveNodes
+from modstudio.graph.layout import LAYER_SPACING
 from modstudio.gui.canvas.edge_item import EdgeItem, WireItem
 from modstudio.gui.canvas.group_item import GroupItem
 from modstudio.gui.canvas.node_item import HEIGHT, WIDTH, NodeItem
 
+LAYOUT_GAP = LAYER_SPACING - WIDTH  # a card placed beside another sits where auto-layout would put it
+
 GRID = 10.0
-_drag_ids = itertools.count(1)
+GAP = 30.0  # free room kept around a placed card
 
 
 class GraphScene(QGraphicsScene):
     status = Signal(str)  # hints and refusals for the status bar
     group_label_activated = Signal(str)  # group id whose label was double-clicked
+    background_activated = Signal(QPointF)  # double-click on empty canvas (scene position)
 
     def __init__(self, document, parent=None) -> None:
         super().__init__(parent)
@@ -36,7 +40,12 @@ class GraphScene(QGraphicsScene):
         self._wire: WireItem | None = None
         self._wire_src: str | None = None
         self._wire_target: NodeItem | None = None
+        self._wire_replaces = None  # the edge a wire to the hovered target replaces
+        self._wire_reason: str | None = None
         self._move: dict | None = None
+        self._drag_timer = QTimer(self)  # one preview redraw per frame, however many mouse moves
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.timeout.connect(self._apply_drag)
         self._dirty_groups: set[str] = set()
         self._group_timer = QTimer(self)
         self._group_timer.setSingleShot(True)
@@ -74,6 +83,8 @@ class GraphScene(QGraphicsScene):
             self._add_node(node, report.nodes.get(node.id) if report else None)
         for edge in self.graph.edges:
             self._add_edge(edge)
+        if report is not None:
+            self._on_document_checked(report)  # every node's errors, for the tooltips
         self._dirty_groups.update(self.groups)
         self.flush()
         self.setSceneRect(self.itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000))
@@ -145,7 +156,11 @@ class GraphScene(QGraphicsScene):
 
     def _on_graph_node_moved(self, node_id: str, pos: tuple) -> None:
         item = self.nodes[node_id]
-        item.setPos(QPointF(*pos))
+        target = QPointF(*pos)
+        if item.pos() == target:  # a drag's preview put it there and redrew its wires already
+            self._ensure_in_rect(item)
+            return
+        item.setPos(target)
         self._ensure_in_rect(item)
         for edge in self._node_edges[node_id]:
             self.edges[edge].update_path()
@@ -213,8 +228,12 @@ class GraphScene(QGraphicsScene):
         self.set_badges({})
 
     def _on_document_checked(self, report) -> None:
+        errors: dict[str, list] = {}
+        for error in report.errors:  # a node can have several (its own, and the tasks' against it)
+            if error.node_id is not None:
+                errors.setdefault(error.node_id, []).append(error)
         for node_id, item in self.nodes.items():
-            item.set_report(report.nodes.get(node_id))
+            item.set_report(report.nodes.get(node_id), errors.get(node_id, ()))
 
     # ------------------------------------------------------------------ queries
 
@@ -234,11 +253,24 @@ class GraphScene(QGraphicsScene):
         groups |= {self.graph.nodes[i].group for i in self.selected_node_ids() if self.graph.nodes[i].group}
         return [g for g in self.graph.groups if g in groups]
 
-    def select_nodes(self, node_ids) -> None:
-        self.clearSelection()
-        for node_id in node_ids:
-            if node_id in self.nodes:
-                self.nodes[node_id].setSelected(True)
+    def select_nodes(self, node_ids, add: bool = False) -> None:
+        """Select these nodes (only them, unless ``add``) with one ``selectionChanged``: Qt emits
+        one per ``setSelected``, and a select-all ran every listener (inspector, menus) per node."""
+        before = set(self.selectedItems())
+        self.blockSignals(True)
+        try:
+            if not add:
+                self.clearSelection()
+            for node_id in node_ids:
+                if node_id in self.nodes:
+                    self.nodes[node_id].setSelected(True)
+        finally:
+            self.blockSignals(False)
+        if set(self.selectedItems()) != before:
+            self.selectionChanged.emit()
+
+    def select_all(self) -> None:
+        self.select_nodes(self.nodes)
 
     def node_at(self, scene_pos: QPointF, exclude: str | None = None) -> NodeItem | None:
         for item in self.items(scene_pos):
@@ -249,6 +281,55 @@ class GraphScene(QGraphicsScene):
             if isinstance(item, NodeItem) and item.node_id != exclude and item.port_at(scene_pos):
                 return item
         return None
+
+    def edge_at(self, scene_pos: QPointF) -> EdgeItem | None:
+        """The wire under ``scene_pos`` (its stroke is a few pixels wide), unless a card covers it."""
+        for item in self.items(scene_pos):
+            if isinstance(item, NodeItem):
+                return None
+            if isinstance(item, EdgeItem):
+                return item
+        return None
+
+    def is_free(self, pos: tuple[float, float], ignore=()) -> bool:
+        """Whether a card at model position ``pos`` keeps ``GAP`` clear of every other card."""
+        rect = QRectF(pos[0] - GAP, pos[1] - GAP, WIDTH + 2 * GAP, HEIGHT + 2 * GAP)
+        return not any(isinstance(i, NodeItem) and i.node_id not in ignore and
+                       i.mapRectToScene(0, 0, WIDTH, HEIGHT).intersects(rect) for i in self.items(rect))
+
+    def free_pos(self, pos: tuple[float, float], down_first: bool = False) -> tuple[float, float]:
+        """The free grid position nearest ``pos`` for a new card: rings of growing distance around
+        it (``down_first``: straight down first, as for a card placed beside a column)."""
+        if self.is_free(pos):
+            return pos
+        step_x, step_y = WIDTH + GAP, HEIGHT + GAP
+        if down_first:
+            for k in range(1, 30):
+                candidate = (pos[0], pos[1] + k * step_y)
+                if self.is_free(candidate):
+                    return candidate
+        for ring in range(1, 40):
+            span = range(-ring, ring + 1)
+            cells = [(i, j) for i in span for j in span if max(abs(i), abs(j)) == ring]
+            cells.sort(key=lambda c: (c[0] ** 2 + c[1] ** 2, -c[0], c[1]))  # nearest first, right before left
+            for i, j in cells:
+                candidate = (pos[0] + i * step_x, pos[1] + j * step_y)
+                if self.is_free(candidate):
+                    return candidate
+        return pos  # pragma: no cover - 40 rings of cards all taken
+
+    def placement(self, centre: QPointF | None) -> tuple[float, float]:
+        """Where a new card goes: beside (right of) the selection, else centred on ``centre``; never
+        on another card."""
+        selected = [self.nodes[i] for i in self.selected_node_ids()]
+        if selected:
+            rect = QRectF()
+            for item in selected:
+                rect = rect.united(item.mapRectToScene(0, 0, WIDTH, HEIGHT))
+            top = rect.center().y() - HEIGHT / 2 if len(selected) > 1 else rect.top()
+            pos = (round((rect.right() + LAYOUT_GAP) / GRID) * GRID, round(top / GRID) * GRID)
+            return self.free_pos(pos, down_first=True)
+        return self.free_pos(self.node_pos_for_centre(centre if centre is not None else QPointF()))
 
     def nodes_rect(self) -> QRectF:
         rect = QRectF()
@@ -274,14 +355,16 @@ class GraphScene(QGraphicsScene):
         grabber = self.mouseGrabberItem()
         if event.button() == Qt.MouseButton.LeftButton and isinstance(grabber, (NodeItem, GroupItem)):
             if isinstance(grabber, GroupItem):  # dragging a block drags its members
-                for node in self.graph.nodes.values():
-                    if node.group == grabber.group_id:
-                        self.nodes[node.id].setSelected(True)
+                self.select_nodes([n.id for n in self.graph.nodes.values() if n.group == grabber.group_id], add=True)
             ids = self.selected_node_ids()
+            moving = set(ids)
             self._move = {
                 "start": event.scenePos(),
                 "pos": {node_id: self.graph.nodes[node_id].pos for node_id in ids},
-                "key": next(_drag_ids),
+                "edges": [self.edges[e] for e in self.edges if e.src in moving or e.dst in moving],
+                "groups": {self.graph.nodes[i].group for i in ids if self.graph.nodes[i].group},
+                "delta": (0.0, 0.0),
+                "shown": (0.0, 0.0),
                 "moved": False,
             }
 
@@ -295,21 +378,52 @@ class GraphScene(QGraphicsScene):
             if not self._move["moved"] and delta.manhattanLength() < 3:
                 return
             self._move["moved"] = True
-            dx, dy = round(delta.x() / GRID) * GRID, round(delta.y() / GRID) * GRID
-            positions = {i: (x + dx, y + dy) for i, (x, y) in self._move["pos"].items()}
-            if positions:
-                self.document.push(MoveNodes(positions), merge_key=self._move["key"])
+            self._move["delta"] = (round(delta.x() / GRID) * GRID, round(delta.y() / GRID) * GRID)
+            if self._move["delta"] != self._move["shown"] and not self._drag_timer.isActive():
+                self._drag_timer.start(0)
             event.accept()
             return
         super().mouseMoveEvent(event)
+
+    def _apply_drag(self) -> None:
+        """Show the drag's latest offset: cards first, then each of their wires once."""
+        move = self._move
+        if move is None or move["delta"] == move["shown"]:
+            return
+        dx, dy = move["shown"] = move["delta"]
+        for node_id, (x, y) in move["pos"].items():
+            self.nodes[node_id].setPos(x + dx, y + dy)
+        for edge in move["edges"]:
+            edge.update_path()
+        for group in move["groups"]:
+            self._touch_group(group)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._wire is not None and event.button() == Qt.MouseButton.LeftButton:
             self._finish_wire(event.scenePos())
             event.accept()
             return
-        self._move = None
+        move, self._move = self._move, None
+        if move is not None and move["moved"]:
+            self._drag_timer.stop()
+            self._move = move
+            self._apply_drag()  # the cards stand where the model is about to put them
+            self._move = None
+            dx, dy = move["delta"]
+            if (dx, dy) != (0.0, 0.0) and move["pos"]:
+                if self.document.push(MoveNodes({i: (x + dx, y + dy) for i, (x, y) in move["pos"].items()})):
+                    self._restore(move)  # refused (a run is training): back to the model's positions
         super().mouseReleaseEvent(event)
+
+    def _restore(self, move: dict) -> None:
+        for node_id in move["pos"]:
+            if node_id in self.nodes:
+                self.nodes[node_id].setPos(QPointF(*self.graph.nodes[node_id].pos))
+        for edge in move["edges"]:
+            if edge.edge in self.edges:
+                edge.update_path()
+        for group in move["groups"]:
+            self._touch_group(group)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         for item in self.items(event.scenePos()):
@@ -317,6 +431,11 @@ class GraphScene(QGraphicsScene):
                 self.group_label_activated.emit(item.group_id)
                 event.accept()
                 return
+        if event.button() == Qt.MouseButton.LeftButton and not any(
+                isinstance(i, (NodeItem, EdgeItem)) for i in self.items(event.scenePos())):
+            self.background_activated.emit(event.scenePos())
+            event.accept()
+            return
         super().mouseDoubleClickEvent(event)
 
     # ------------------------------------------------------------------ wiring
@@ -331,20 +450,46 @@ class GraphScene(QGraphicsScene):
         target = self.node_at(pos, exclude=None)
         if target is not None and target.node_id == self._wire_src:
             target = None if not target.port_at(pos) == "in" else target
-        if target is not self._wire_target and self._wire_target is not None:
-            self._wire_target.set_target_state(None)
-        self._wire_target = target
+        if target is not self._wire_target:
+            if self._wire_target is not None:
+                self._wire_target.set_target_state(None)
+            self._wire_target = target
+            if target is not None:  # worked out once per target, not per mouse move
+                self._wire_replaces, self._wire_reason = self.wire_plan(self._wire_src, target.node_id)
         if target is None:
             self._wire.set_state(None)
             self._wire.set_end(pos)
             return
-        reason = self.graph.check_connect(self._wire_src, target.node_id)
+        reason, old = self._wire_reason, self._wire_replaces
         state = "refused" if reason else "ok"
         target.set_target_state(state)
         self._wire.set_state(state)
         self._wire.set_end(target.port_scene_pos("in") if target.has_input() else pos)
         src, dst = self.graph.nodes[self._wire_src].name, self.graph.nodes[target.node_id].name
-        self.status.emit(f"Cannot connect: {reason}" if reason else f"Release to connect {src} → {dst}")
+        if reason:
+            self.status.emit(f"Cannot connect: {reason}")
+        elif old is not None:
+            self.status.emit(f"Release to connect {src} → {dst} instead of {self.graph.nodes[old.src].name} → {dst}")
+        else:
+            self.status.emit(f"Release to connect {src} → {dst}")
+
+    def wire_plan(self, src: str, dst: str):
+        """``(edge_replaced, refusal)`` for a wire dropped from ``src`` onto ``dst``: an input that
+        takes one connection and has one already is rewired (the old edge is named), anything
+        else is ``graph.check_connect``'s verdict."""
+        graph = self.graph
+        reason = graph.check_connect(src, dst)
+        spec = graph.nodes[dst].spec if dst in graph.nodes else None
+        if reason is None or spec is None or not spec.inputs or spec.inputs[0].multi:
+            return None, reason
+        port = spec.inputs[0].name
+        old = next((e for e in graph.edges if e.dst == dst and e.dst_port == port), None)
+        if old is None or old.src == src:
+            return None, reason
+        trial = graph.copy()
+        trial.remove_edge(old)
+        reason = trial.check_connect(src, dst)
+        return (None, reason) if reason else (old, None)
 
     def _finish_wire(self, pos: QPointF) -> None:
         self._update_wire(pos)
@@ -356,11 +501,13 @@ class GraphScene(QGraphicsScene):
         if target is None:
             self.status.emit("")
             return
-        reason = self.graph.check_connect(src, target.node_id)
+        old, reason = self.wire_plan(src, target.node_id)
         if reason:
             self.status.emit(f"Cannot connect: {reason}")
             return
-        if self.document.push(Connect(src, target.node_id)) is None:
+        connect = Connect(src, target.node_id)
+        command = connect if old is None else Macro([Disconnect(old), connect], "replace connection")
+        if self.document.push(command) is None:
             self.status.emit(f"Connected {self.graph.nodes[src].name} → {self.graph.nodes[target.node_id].name}")
 
     def cancel_gesture(self) -> None:
@@ -369,4 +516,7 @@ class GraphScene(QGraphicsScene):
                 self._wire_target.set_target_state(None)
             self.removeItem(self._wire)
             self._wire, self._wire_src, self._wire_target = None, None, None
+        if self._move is not None:
+            self._drag_timer.stop()
+            self._restore(self._move)
         self._move = None

@@ -1,13 +1,15 @@
 """The canvas view: zoom around the cursor, pan with the middle button or Space-drag, rubber-band
-selection, a light grid, and drops from the palette (a module kind) or the desktop (files)."""
+selection, a light grid, drops from the palette (a module kind; the wire it would go into lights
+up) or the desktop (files), and the right-click menu its ``menu_provider`` builds."""
 
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QTransform
-from PySide6.QtWidgets import QFrame, QGraphicsView
+from PySide6.QtWidgets import QFrame, QGraphicsView, QMenu
 
 from modstudio.gui import theme
 
@@ -34,10 +36,14 @@ class CanvasView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setBackgroundBrush(theme.CANVAS_BG)
+        theme.notifier().changed.connect(self._on_theme_changed)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPointF | None = None
         self._space = False
+        self._drop_edge = None  # the wire highlighted under a palette drag
+        # fn(scene_pos) -> QMenu for a right-click (the canvas editor's context_menu); None: no menu
+        self.menu_provider: Callable[[QPointF], QMenu] | None = None
 
     # ------------------------------------------------------------------ zoom
 
@@ -149,6 +155,19 @@ class CanvasView(QGraphicsView):
             return
         super().keyReleaseEvent(event)
 
+    def contextMenuEvent(self, event) -> None:
+        if self.menu_provider is None or self._pan_from is not None:
+            super().contextMenuEvent(event)
+            return
+        self.scene().cancel_gesture()
+        self.show_menu(self.menu_provider(self.mapToScene(event.pos())), event.globalPos())
+        event.accept()
+
+    def show_menu(self, menu: QMenu, global_pos) -> None:
+        """Run ``menu`` at ``global_pos`` (modal; tests replace this and trigger the actions)."""
+        menu.exec(global_pos)
+        menu.deleteLater()
+
     # ------------------------------------------------------------------ drops
 
     def dragEnterEvent(self, event) -> None:
@@ -160,8 +179,23 @@ class CanvasView(QGraphicsView):
 
     def dragMoveEvent(self, event) -> None:
         self.dragEnterEvent(event)
+        if event.mimeData().hasFormat(KIND_MIME):  # the wire a module would be inserted into
+            self._set_drop_edge(self.scene().edge_at(self.mapToScene(event.position().toPoint())))
+
+    def dragLeaveEvent(self, event) -> None:
+        self._set_drop_edge(None)
+        super().dragLeaveEvent(event)
+
+    def _set_drop_edge(self, edge) -> None:
+        if edge is not self._drop_edge:
+            if self._drop_edge is not None and self._drop_edge.scene() is not None:
+                self._drop_edge.set_drop_target(False)
+            if edge is not None:
+                edge.set_drop_target(True)
+            self._drop_edge = edge
 
     def dropEvent(self, event) -> None:
+        self._set_drop_edge(None)
         mime = event.mimeData()
         if mime.hasFormat(KIND_MIME):
             kind = bytes(mime.data(KIND_MIME)).decode("utf-8")
@@ -176,6 +210,18 @@ class CanvasView(QGraphicsView):
             event.ignore()
 
     # ------------------------------------------------------------------ background
+
+    def _on_theme_changed(self, name: str = "") -> None:
+        """Repaint in the new colours now: the cached background (CacheBackground) and the nodes'
+        pixmap caches would otherwise keep the old theme until a pan or an edit redrew them."""
+        try:
+            self.setBackgroundBrush(theme.CANVAS_BG)
+            self.resetCachedContent()
+            for item in self.items():
+                item.update()
+            self.viewport().update()
+        except RuntimeError:  # the C++ view is gone
+            pass
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, theme.CANVAS_BG)

@@ -1,11 +1,11 @@
 """Training from the window: the Run menu and toolbar actions, the worker's life cycle, editing locked
 while a run goes, the timer that redraws the plots, the finished run kept in the project (one undo
-step), the canvas overlay of a task's path, the lesion study from the canvas's context menu, and the
-Runs tab's exports to TensorBoard and MLflow (``tracking_export``)."""
+step), the canvas overlay of a task's path, the run shown in the Evaluate tab, the lesion study from
+the canvas's context menu, and the Runs tab's exports to TensorBoard and MLflow (``tracking_export``)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu
 
@@ -15,6 +15,7 @@ from modstudio.gui.training.panel import FOLLOW, NO_OVERLAY, READOUT_OVERLAY, Tr
 from modstudio.gui.training.state import LiveRun, memory_text
 from modstudio.project import strategy_specs
 from modstudio.project.commands import AddRun
+from modstudio.project.seeds import SeedListError
 
 REFRESH_MS = 50  # 20 Hz: smooth to the eye, a small fraction of a core
 LOCKED = "Training is running: the network, tasks and settings are locked until it ends (Stop to end it now)."
@@ -34,6 +35,8 @@ class TrainingController(QObject):
         self._feature_nodes: tuple | None = None  # (the run shown, the feature nodes of the graph it trained)
         self._log_failed = ""
         self.tracking_export = None  # TrackingExport, made on first use
+        self._seed_queue: list[int] = []  # the Seeds list's seeds still to train, one run each
+        self._seeds_total = 0
 
         self.panel = TrainingPanel(self.document)
         self.panel.views_ready = self._on_panel_views_ready
@@ -63,7 +66,8 @@ class TrainingController(QObject):
         self._install_menu()
         self._update_actions()
 
-        window.view.viewport().installEventFilter(self)
+        window.editor.node_menu_extras.append(self._add_node_menu_actions)
+        window.inspector.run_settings_requested.connect(self.show_run_settings)
         self.document.project_replaced.connect(self._on_document_project_replaced)
         self.document.runs_changed.connect(self._on_document_runs_changed)
         self._on_document_project_replaced()
@@ -94,6 +98,12 @@ class TrainingController(QObject):
         toolbar = self.window.toolbar
         toolbar.addSeparator()
         toolbar.addActions([self.train_action, self.pause_action, self.resume_action, self.stop_action])
+
+    def show_run_settings(self) -> None:
+        """The one form of the training settings: the Training dock's run settings, focused."""
+        self.dock.show()
+        self.dock.raise_()
+        self.panel.run_panel.strategy.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ state
 
@@ -154,19 +164,38 @@ class TrainingController(QObject):
                                f"Fix the problems marked on the canvas{' and in the Tasks panel' * tasks} before "
                                "training:\n\n" + "\n".join(f"• {e.message}" for e in report.errors[:10]))
             return False
+        try:
+            seeds = self.panel.run_panel.seed_list()
+        except SeedListError as exc:
+            dialogs.show_error(self.window, "The seeds are not a list", f"Seeds: {exc}. Give whole numbers and "
+                               "ranges (0-4, or 0,2,7), or leave the field empty for one run.")
+            return False
+        self._seed_queue = list(seeds or [])
+        self._seeds_total = len(self._seed_queue)
+        return self._start_run(self._next_settings())
+
+    def _next_settings(self):
+        """The project's settings (a frozen value: edits after this make a new one), with the next
+        seed of the Seeds list when one is being trained."""
+        settings = self.document.project.settings
+        return settings.replace(seed=self._seed_queue.pop(0)) if self._seed_queue else settings
+
+    def _start_run(self, settings) -> bool:
         from modstudio.gui.training.worker import TrainingWorker
 
+        project = self.document.project
         self.panel.ensure_views()
-        settings = project.settings  # a frozen value: edits after this make a new one
         self.state = LiveRun.for_tasks(self.task_names(), settings.strategy, settings.to_dict())
         self.state.status = "running"
         self.shown_run = None
         self._badges_version = None
         self._feature_nodes = None  # the graph may have changed since the last run
         self.panel.clear_log()
+        of_seeds = (f", run {self._seeds_total - len(self._seed_queue)} of {self._seeds_total} over seeds"
+                    if self._seeds_total > 1 else "")
         self.panel.append_log(f"Training {len(project.tasks)} tasks with {settings.strategy} "
                               f"({settings.epochs} epochs per task, {settings.optimizer} lr {settings.lr:g}, "
-                              f"batch {settings.batch_size}, seed {settings.seed}, device {settings.device})")
+                              f"batch {settings.batch_size}, seed {settings.seed}, device {settings.device}{of_seeds})")
         self.bridge = TrainingBridge(self)
         self.bridge.subscribe(self._on_bridge_event)
         self.worker = TrainingWorker(project.graph, project.tasks, settings, self.bridge,
@@ -221,6 +250,7 @@ class TrainingController(QObject):
         """Called by the window's closeEvent: True when it may close (no run, or the run stopped)."""
         if self.panel.lesion is not None:
             self.panel.lesion.wait()
+            self.panel.evaluate.wait()
         if self.tracking_export is not None:
             self.tracking_export.wait()  # a QThread still running at exit aborts the studio
         if not self.running:
@@ -312,7 +342,14 @@ class TrainingController(QObject):
         self._on_timer_timeout()
         if self.panel.lesion is not None:
             self.panel.lesion.set_run(run)
+            self.panel.evaluate.set_run(run)
         n = len(self.document.project.tasks)
+        if self._seed_queue:  # more seeds of the Seeds list: the next starts once this one is kept
+            if run.status == "finished" and not quiet:
+                QTimer.singleShot(0, lambda: self._start_run(self._next_settings()))
+                return
+            left, self._seed_queue = len(self._seed_queue), []
+            self.panel.append_log(f"{left} seed{'s' * (left != 1)} of the list not trained: this run {run.status}.")
         if run.status == "finished":
             self.window.statusBar().showMessage(f"Training finished: {trained} tasks, average accuracy "
                                                 f"{(run.metrics.acc or 0) * 100:.1f} %.", 10000)
@@ -337,6 +374,7 @@ class TrainingController(QObject):
         self.panel.runs.set_runs(self.document.project.runs)
         if self.shown_run is not None:
             self.panel.lesion.set_run(self.shown_run)
+            self.panel.evaluate.set_run(self.shown_run)
         self._on_timer_timeout()
 
     def _on_timer_timeout(self) -> None:
@@ -415,6 +453,7 @@ class TrainingController(QObject):
         self.panel.set_overlay_tasks(self.state.task_names[:trained], running=False, readout=self.state.readout)
         if self.panel.lesion is not None:
             self.panel.lesion.set_run(run)
+            self.panel.evaluate.set_run(run)
         self._badges_version = None
         self._on_timer_timeout()
 
@@ -429,6 +468,7 @@ class TrainingController(QObject):
             self.panel.set_overlay_tasks([], running=False)
             if self.panel.lesion is not None:
                 self.panel.lesion.set_run(None)
+                self.panel.evaluate.set_run(None)
             self._on_timer_timeout()
         self._on_document_runs_changed()
 
@@ -467,19 +507,11 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ canvas context menu
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.ContextMenu:
-            view = self.window.view
-            item = self.window.scene.node_at(view.mapToScene(event.pos()))
-            if item is not None:
-                self._node_menu(item.node_id, event.globalPos())
-                return True
-        return False
-
-    def _node_menu(self, node_id: str, global_pos) -> None:
-        menu = QMenu(self.window)
+    def _add_node_menu_actions(self, menu: QMenu, node_id: str) -> None:
+        """The canvas's node menu (``CanvasEditor.node_menu``) gets Lesion… from here."""
         name = self._node_name(node_id)
         action = menu.addAction(f"Lesion “{name}”…")
+        action.setObjectName("lesion")
         run = self.shown_run
         usable = (run is not None and not self.running and bool(run.weights)
                   and any(k.startswith(f"bank/{node_id}/") for k in run.weights))
@@ -487,7 +519,6 @@ class TrainingController(QObject):
         if not usable:
             action.setToolTip("Needs a trained run in which this module has weights")
         action.triggered.connect(lambda: self.lesion_node(node_id))
-        menu.exec(global_pos)
 
     def lesion_node(self, node_id: str, start: bool = True) -> bool:
         """Open the lesion study on ``node_id`` (and run it)."""

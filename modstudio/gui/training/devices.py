@@ -14,7 +14,7 @@ import threading
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox
 
-AUTO = ("auto", "Automatic (GPU if present, else CPU)")
+AUTO = ("auto", "Automatic (GPU, else CPU)")
 LOOKING = "Looking for GPUs…"
 ASK_AFTER_SHOWN_MS = 3000
 

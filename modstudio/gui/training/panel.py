@@ -1,5 +1,6 @@
 """The Training dock: run settings on the left; on the right the progress line, the canvas-overlay
-choice, and tabs for the live plots, the runs table, the lesion study and the log.
+choice, and tabs for the live plots, the runs table, the evaluation of a run, the lesion study and
+the log.
 
 The pyqtgraph views are built on first use (``ensure_views``), so the window opens without loading
 pyqtgraph when the dock starts hidden.
@@ -43,6 +44,7 @@ class TrainingPanel(QWidget):
         settings_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         settings_scroll.setWidget(self.run_panel)
         settings_scroll.setMinimumWidth(240)
+        self.settings_scroll = settings_scroll
         heading = QLabel("Run settings")
         heading.setObjectName("heading")
         left = QWidget()
@@ -56,7 +58,7 @@ class TrainingPanel(QWidget):
         self.overlay = QComboBox()
         self.overlay.setObjectName("path-overlay")
         self.overlay.setToolTip("Show on the canvas which modules a task reused, grew or froze")
-        self.overlay.setMinimumContentsLength(12)
+        self.overlay.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "path of T5 (digits 8-9)" whole
         self.overlay.activated.connect(lambda i: self.overlay_changed.emit(self.overlay.itemData(i)))
         self.save_plots_button = QPushButton("Save plots…")
         self.save_plots_button.clicked.connect(self.save_plots_requested)
@@ -78,6 +80,8 @@ class TrainingPanel(QWidget):
         QVBoxLayout(self.runs_page).setContentsMargins(0, 0, 0, 0)
         self.lesion_page = QWidget()
         QVBoxLayout(self.lesion_page).setContentsMargins(0, 0, 0, 0)
+        self.evaluate_page = QWidget()
+        QVBoxLayout(self.evaluate_page).setContentsMargins(0, 0, 0, 0)
         self.log = QPlainTextEdit()
         self.log.setObjectName("training-log")
         self.log.setReadOnly(True)
@@ -89,6 +93,7 @@ class TrainingPanel(QWidget):
         self.log.setFont(mono)
         self.tabs.addTab(self.live_page, "Live")
         self.tabs.addTab(self.runs_page, "Runs")
+        self.tabs.addTab(self.evaluate_page, "Evaluate")
         self.tabs.addTab(self.lesion_page, "Lesion")
         self.tabs.addTab(self.log, "Log")
         right = QWidget()
@@ -103,12 +108,15 @@ class TrainingPanel(QWidget):
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setSizes([270, 1200])
+        self.split = split
+        self._column_sized = False  # the settings column takes its natural width when first shown
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
         self.plots = None  # LivePlots
         self.runs = None  # RunsTable
         self.lesion = None  # LesionPanel
+        self.evaluate = None  # EvaluateTab
         self.set_overlay_tasks([], running=False)
 
     # ------------------------------------------------------------------ lazy views
@@ -116,6 +124,7 @@ class TrainingPanel(QWidget):
     def ensure_views(self) -> None:
         if self.plots is not None:
             return
+        from modstudio.gui.training.evaluate_tab import EvaluateTab
         from modstudio.gui.training.lesion import LesionPanel
         from modstudio.gui.training.plots import LivePlots
         from modstudio.gui.training.runs_table import RunsTable
@@ -126,6 +135,8 @@ class TrainingPanel(QWidget):
         self.runs_page.layout().addWidget(self.runs)
         self.lesion = LesionPanel(self.document)
         self.lesion_page.layout().addWidget(self.lesion)
+        self.evaluate = EvaluateTab(self.document)
+        self.evaluate_page.layout().addWidget(self.evaluate)
         self.views_ready()
         settle_heap()  # pyqtgraph and the views stay: keep full collections from stalling live plots
 
@@ -134,9 +145,20 @@ class TrainingPanel(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        if not self._column_sized:  # fonts are final once shown (the style sheet's are applied on polish)
+            self._column_sized = True
+            self.fit_settings_column()
         if self.plots is None:
             # Building the plots imports pyqtgraph (~0.6 s): let the window paint first.
             QTimer.singleShot(VIEWS_DELAY_MS, self.ensure_views)
+
+    def fit_settings_column(self) -> None:
+        """Give the run settings the width at which nothing in them is cut; the rest to the tabs."""
+        scroll = self.settings_scroll
+        bar = scroll.style().pixelMetric(scroll.style().PixelMetric.PM_ScrollBarExtent)
+        width = self.run_panel.natural_width() + bar + 8
+        total = sum(self.split.sizes()) or self.width()
+        self.split.setSizes([width, max(total - width, 1)])
 
     # ------------------------------------------------------------------ overlay choice and log
 

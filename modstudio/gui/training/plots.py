@@ -60,13 +60,72 @@ def fmt_params(n: int | None) -> str:
     return "—" if n is None else compact_count(n, " ")
 
 
+PLOT_MIN_HEIGHT = 110  # px: a plot's title, axes and a few ticks
+LEGEND_ROW_HEIGHT = 25  # px: one legend entry at 8 pt
+LEGEND_MARGIN = 30  # px: the plot's title and its bottom axis, which the legend's column does not use
+LEGEND_NAME_CHARS = 14
+
+
+def elide(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[:chars - 1] + "…"
+
+
+def style_legend(legend: pg.LegendItem) -> None:
+    """A legend in the current theme: a box of the plot's own background (a little translucent,
+    so a curve behind it still shows), a quiet border and text in the theme's text colour. The
+    existing entries are redrawn: pyqtgraph applies a new text colour only to later ones."""
+    c = _chrome()
+    box = QColor(c["base"])
+    box.setAlpha(215)
+    legend.setBrush(pg.mkBrush(box))
+    legend.setPen(pg.mkPen(c["border"]))
+    legend.setLabelTextColor(c["text"])
+    for _sample, label in legend.items:
+        label.setText(label.text, color=c["text"])
+
+
+def side_legend(plot: pg.PlotWidget) -> pg.LegendItem:
+    """A legend beside the plot's data, not over it (over it, it hid the first task's curve, the one
+    that shows forgetting); the plot item adds every named curve to it and the theme styles it."""
+    item = plot.getPlotItem()
+    legend = pg.LegendItem(offset=None, labelTextSize="8pt", colCount=1)
+    style_legend(legend)
+    item.layout.addItem(legend, 2, 3)  # right of the view box (pyqtgraph's layout: axes in 0 and 2)
+    # The title over the data and the legend both: in the view box's column alone, its width would
+    # hold that column open and push the legend past the plot's edge.
+    item.layout.removeItem(item.titleLabel)
+    item.layout.addItem(item.titleLabel, 0, 1, 1, 3)
+    item.legend = legend
+    return legend
+
+
+def fit_side_legend(legend: pg.LegendItem) -> None:
+    """The legend's column as wide as its entries, after they change (pyqtgraph sizes a legend for
+    floating over a plot, not for a place in its layout)."""
+    layout = legend.layout
+    layout.invalidate()
+    layout.activate()
+    width = layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width() if legend.items else 0
+    legend.setMinimumWidth(width)
+    legend.setMaximumWidth(width)
+
+
+class _ThemedPlotItem(pg.PlotItem):
+    """Styles its legend when one is added, wherever ``addLegend`` is called from."""
+
+    def addLegend(self, *args, **kwargs):  # noqa: N802 - pyqtgraph's name
+        legend = super().addLegend(*args, **kwargs)
+        style_legend(legend)
+        return legend
+
+
 class ThemedPlot(pg.PlotWidget):
     """A PlotWidget that takes the studio's colours and follows theme switches."""
 
     def __init__(self, title: str, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, plotItem=_ThemedPlotItem())
         self._title = title
-        self.setMinimumSize(180, 150)
+        self.setMinimumSize(150, PLOT_MIN_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         item = self.getPlotItem()
         item.setMenuEnabled(False)
@@ -96,6 +155,8 @@ class ThemedPlot(pg.PlotWidget):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(c["border"]))
             axis.setTextPen(pg.mkPen(c["dim"]))
+        if item.legend is not None:
+            style_legend(item.legend)
         self.theme_changed()
 
     def theme_changed(self) -> None:
@@ -110,6 +171,8 @@ class RetentionPlot(ThemedPlot):
 
     def __init__(self, parent=None) -> None:
         self.boundaries: list[pg.InfiniteLine] = []  # before the base's __init__: it calls theme_changed
+        self._names: list[str] = []  # the legend's entries in full ("T1 digits 0-1")
+        self._legend_columns = 0
         super().__init__("Accuracy retention", parent)
         item = self.getPlotItem()
         item.showGrid(x=False, y=True, alpha=0.15)
@@ -119,10 +182,7 @@ class RetentionPlot(ThemedPlot):
         self.label("bottom", "tasks trained")
         self.setYRange(0.0, 1.02, padding=0)
         self.setMouseEnabled(x=False, y=False)
-        self.legend = item.addLegend(offset=(8, -8), labelTextSize="8pt", colCount=1)
-        base = QColor(_chrome()["base"])
-        base.setAlpha(200)
-        self.legend.setBrush(pg.mkBrush(base))
+        self.legend = side_legend(self)
         self.curves: list[pg.PlotDataItem] = []
         self.current = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(120, 160, 230, 28),
                                            pen=pg.mkPen(None))
@@ -140,20 +200,43 @@ class RetentionPlot(ThemedPlot):
         self.legend.clear()
         self.curves, self.boundaries = [], []
         self._n, self._version = len(names), -1
-        for i, name in enumerate(names):
+        self._names = [f"T{i + 1} {elide(name, LEGEND_NAME_CHARS)}" for i, name in enumerate(names)]
+        self._legend_columns = 0
+        for i, label in enumerate(self._names):
             color = task_color(i)
-            curve = self.plot([], [], pen=pg.mkPen(color, width=2), name=f"T{i + 1}  {name}",
+            curve = self.plot([], [], pen=pg.mkPen(color, width=2), name=label,
                               symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None)
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.curves.append(curve)
+        self._arrange_legend()
         for k in range(1, len(names)):
             line = pg.InfiniteLine(pos=k, angle=90, pen=pg.mkPen(_chrome()["border"], width=1,
                                                                   style=Qt.PenStyle.DashLine))
             self.addItem(line)
             self.boundaries.append(line)
-        self.setXRange(0, max(len(names), 1), padding=0.02)
+        self.setXRange(0, max(len(names), 1), padding=0.05)  # room for the first and last tick labels
         self.getPlotItem().getAxis("bottom").setTicks([[(k, str(k)) for k in range(len(names) + 1)]])
+
+    def _arrange_legend(self) -> None:
+        """As many legend rows as the plot's height holds; more tasks than that get columns of
+        their numbers alone (the matrix and the tooltips name them)."""
+        n = len(self.legend.items)
+        rows = max(1, int((self.height() - LEGEND_MARGIN) // LEGEND_ROW_HEIGHT))
+        columns = max(1, -(-n // rows))
+        if columns == self._legend_columns:
+            return
+        self._legend_columns = columns
+        for i, (_sample, label) in enumerate(self.legend.items):
+            label.setText(self._names[i] if columns == 1 else f"T{i + 1}")
+        self.legend.setColumnCount(columns)
+        fit_side_legend(self.legend)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        legend = self.__dict__.get("legend")  # not yet while the base class is being built
+        if legend is not None and legend.items:
+            self._arrange_legend()
 
     def theme_changed(self) -> None:
         for line in self.boundaries:
@@ -227,6 +310,8 @@ class MatrixPlot(ThemedPlot):
     def __init__(self, parent=None) -> None:
         super().__init__("Accuracy matrix", parent)
         self.getPlotItem().getAxis("left").setWidth(None)  # its labels ("after T3") change only per task
+        for name in ("left", "bottom"):  # tick marks drawn into the first cells read as minus signs ("-99")
+            self.getPlotItem().getAxis(name).setStyle(tickLength=0)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.colormap = pg.colormap.get("viridis")
         self.addItem(self.image)
@@ -416,7 +501,11 @@ class SummaryCards(QWidget):
 
 
 class LivePlots(QWidget):
-    """The four live plots and the summary cards, refreshed together."""
+    """The four live plots and the summary cards, refreshed together. The plots stand in one row
+    where the space is wide and low (a Training dock under a wide window), else the retention
+    curves and the matrix beside the loss above the growth."""
+
+    WIDE = 2.4  # width over height from which the plots stand in one row
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -425,21 +514,44 @@ class LivePlots(QWidget):
         self.matrix = MatrixPlot()
         self.growth = GrowthPlot()
         self.cards = SummaryCards()
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(4)
-        grid.addWidget(self.retention, 0, 0, 2, 1)
-        grid.addWidget(self.matrix, 0, 1, 2, 1)
-        grid.addWidget(self.loss, 0, 2)
-        grid.addWidget(self.growth, 1, 2)
-        grid.setColumnStretch(0, 5)
-        grid.setColumnStretch(1, 3)
-        grid.setColumnStretch(2, 3)
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(4)
+        self.one_row: bool | None = None
+        self._arrange(one_row=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.cards)
-        layout.addLayout(grid, 1)
+        layout.addLayout(self.grid, 1)
+
+    def _arrange(self, one_row: bool) -> None:
+        if one_row == self.one_row:
+            return
+        self.one_row = one_row
+        for plot in (self.retention, self.matrix, self.loss, self.growth):
+            self.grid.removeWidget(plot)
+            # Two rows may be squeezed below the height at which they give way to one row, so a
+            # dock shrunk by hand is never held at the two rows' minimum.
+            plot.setMinimumHeight(PLOT_MIN_HEIGHT if one_row else PLOT_MIN_HEIGHT * 3 // 4)
+        if one_row:
+            for column, (plot, stretch) in enumerate(((self.retention, 5), (self.matrix, 3), (self.loss, 3),
+                                                      (self.growth, 3))):
+                self.grid.addWidget(plot, 0, column)
+                self.grid.setColumnStretch(column, stretch)
+        else:
+            self.grid.addWidget(self.retention, 0, 0, 2, 1)
+            self.grid.addWidget(self.matrix, 0, 1, 2, 1)
+            self.grid.addWidget(self.loss, 0, 2)
+            self.grid.addWidget(self.growth, 1, 2)
+            for column, stretch in enumerate((5, 3, 3, 0)):
+                self.grid.setColumnStretch(column, stretch)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        height = max(event.size().height() - self.cards.sizeHint().height(), 1)
+        self._arrange(one_row=event.size().width() >= self.WIDE * height
+                      or height < 2 * PLOT_MIN_HEIGHT + self.grid.spacing())
 
     def refresh(self, state) -> None:
         self.retention.refresh(state)

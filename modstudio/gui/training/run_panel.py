@@ -13,13 +13,15 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from modstudio.graph.catalog import ParamSpec
-from modstudio.gui.param_editors import INT_LIMIT, compact
+from modstudio.gui.param_editors import COMPACT_WIDTH, INT_LIMIT, compact
 from modstudio.gui.training.devices import DeviceCombo
 from modstudio.project import features, strategy_specs
 from modstudio.project.commands import ChangeSettings
+from modstudio.project.seeds import SeedListError, parse_seeds
 from modstudio.project.settings import SETTING_SPECS
 
 
@@ -89,11 +91,24 @@ def _spec_tip(spec: ParamSpec) -> str:
     return f"{spec.doc} (default: {spec.default})"
 
 
+def settings_summary(settings) -> str:
+    """The next run in a few words (the inspector's project page): strategy, scenario, epochs and
+    batch, optimiser and rate, in the run settings' own wording."""
+    spec = strategy_specs.find(settings.strategy)
+    strategy = spec.title if spec else f"{settings.strategy} (unknown)"
+    text = RunPanel.CHOICE_TEXT
+    scenario = text["scenario"].get(settings.scenario, settings.scenario)
+    optimizer = text["optimizer"].get(settings.optimizer, settings.optimizer)
+    epochs = f"{settings.epochs} epoch{'s' * (settings.epochs != 1)} per task"
+    return (f"<b>{strategy}</b><br>{scenario}<br>{epochs}, batch {settings.batch_size}<br>"
+            f"{optimizer} at {settings.lr:.4g}, seed {settings.seed}")
+
+
 class RunPanel(QWidget):
     # The choices' wording here, per setting; the choices themselves are SETTING_SPECS' (a test keeps
     # them in step). A choice without wording shows its value.
     CHOICE_TEXT = {
-        "scenario": {"task": "Task-incremental (task id given)", "class": "Class-incremental (task inferred)"},
+        "scenario": {"task": "Task-incremental", "class": "Class-incremental"},
         "optimizer": {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"},
         "lr_schedule": {"constant": "Constant", "step": "Step", "cosine": "Cosine"},
         "evaluate": {"epoch": "Every epoch (live curves)", "task": "Each task's end (faster)"},
@@ -146,6 +161,18 @@ class RunPanel(QWidget):
         form.addRow(SETTING_SPECS["epochs"].label, self.epochs)
         self.seed = self._spin("seed")
         form.addRow(SETTING_SPECS["seed"].label, self.seed)
+        self.seeds = QLineEdit()
+        self.seeds.setObjectName("run-seeds")
+        self.seeds.setPlaceholderText("the seed above")
+        self.seeds.setToolTip("Train the same settings once per seed, one run each (0-4, or 0,2,7); the Runs "
+                              "tab shows their mean ± sd. Empty: one run with the seed above.")
+        self.seeds.textChanged.connect(self._on_seeds_text_changed)
+        form.addRow("Seeds", self.seeds)
+        self.seeds_error = QLabel()
+        self.seeds_error.setObjectName("error")
+        self.seeds_error.setWordWrap(True)
+        self.seeds_error.hide()
+        form.addRow(self.seeds_error)
         self.device = DeviceCombo()
         self.device.setObjectName("run-device")
         self.device.setToolTip(SETTING_SPECS["device"].doc)
@@ -315,6 +342,37 @@ class RunPanel(QWidget):
         self.params_form.addRow(label, editor)
         self.param_widgets[key] = editor
         self.param_labels[key] = label
+
+    def natural_width(self) -> int:
+        """The width at which every label and every choice shows in full, whichever strategy and
+        scenario are chosen: the Training dock's settings column starts this wide."""
+        from modstudio.gui.fit import combo_width
+
+        metrics = self.fontMetrics()
+        labels = [spec.label for name, spec in SETTING_SPECS.items() if name not in self.NOT_HERE]
+        params = [p for spec in strategy_specs.specs() for p in spec.params]
+        labels += [p.label for p in params]
+        label = max(metrics.horizontalAdvance(text) for text in labels)
+        combos = [c for c in self.findChildren(QComboBox) if c.parent() is not None]
+        choices = [str(c) for p in params if p.type == "choice" for c in p.choices]
+        field = max([combo_width(c) for c in combos] + [combo_width(self.strategy, choices), COMPACT_WIDTH + 24])
+        margins = self.layout().contentsMargins()
+        return label + 8 + field + margins.left() + margins.right()
+
+    def seed_list(self) -> list[int] | None:
+        """The seeds to train, one run each, or None for one run with the Seed setting; SeedListError
+        (a ValueError naming the problem) for a list that is not one."""
+        text = self.seeds.text().strip()
+        return parse_seeds(text) if text else None
+
+    def _on_seeds_text_changed(self, text: str) -> None:
+        try:
+            self.seed_list()
+        except SeedListError as exc:
+            self.seeds_error.setText(f"Seeds: {exc}")
+            self.seeds_error.show()
+        else:
+            self.seeds_error.hide()
 
     def shown_params(self) -> list[str]:
         """The strategy parameters the panel shows now, in order."""

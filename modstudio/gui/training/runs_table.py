@@ -11,16 +11,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from modstudio.gui.training.plots import RUN_COLORS, SummaryCards, ThemedPlot, fmt_params, fmt_pct
+from modstudio.gui.training.plots import (RUN_COLORS, SummaryCards, ThemedPlot, fit_side_legend, fmt_params, fmt_pct,
+                                          side_legend)
 from modstudio.gui.training.state import READOUT_LABEL, memory_text
 from modstudio.project.features import READOUT_TEXT, task_inference
+from modstudio.project.seeds import format_figure, seed_groups
 
-COLUMNS = ("#", "Strategy", "Scenario", "Epochs", "Status", "Avg acc", "AIA", "BWT", "Forgetting", "Params", "Memory",
-           "Started")
+COLUMNS = ("#", "Strategy", "Scenario", "Epochs", "Seed", "Status", "Avg acc", "AIA", "BWT", "Forgetting", "Params",
+           "Memory", "Started")
+STATUS = COLUMNS.index("Status")
 FIGURES = (("acc", "Avg acc"), ("aia", "AIA"), ("bwt", "BWT"), ("fwt", "FWT"), ("forgetting", "Forgetting"))
+RUNS_PLOT_MIN_HEIGHT = 80  # px
 PLOTS_MIN_WIDTH = 460  # px: the overlay and the figures side by side, still readable
 FIRST_NUMBER = COLUMNS.index("Avg acc")  # this column and those after it are numbers, aligned right
 _FIGURE_TIPS = {key: tip for key, _, tip in SummaryCards.FIGURES}  # the summary cards' definitions
@@ -28,6 +32,16 @@ HEADER_TIPS = {"Avg acc": _FIGURE_TIPS["acc"], "AIA": _FIGURE_TIPS["aia"], "BWT"
                "Forgetting": _FIGURE_TIPS["forgetting"], "Params": _FIGURE_TIPS["params"],
                "Scenario": "task: the task id is given at test time; class: it is inferred (how: the cell's tooltip)",
                "Memory": "samples the run's exemplar memory kept from earlier tasks (their bytes in the tooltip)"}
+
+
+def seed_group_text(group: dict) -> str:
+    """One configuration over seeds in a line: its seeds and the mean ± sd of every figure."""
+    summary = group["aggregate"]
+    figures = " · ".join(format_figure(name, stats) for name, stats in summary["figures"].items())
+    seeds = ", ".join(map(str, group["seeds"]))
+    scenario = f" {group['scenario']}" if group["scenario"] else ""
+    return (f"<b>{group['strategy']}</b>{scenario} over seeds {seeds} ({summary['finished']} of {summary['runs']} "
+            f"finished): {figures or 'no finished run'}")
 
 
 def mean_seen_accuracy(run) -> tuple[np.ndarray, np.ndarray]:
@@ -72,12 +86,14 @@ class RunsTable(QWidget):
         self.overlay.getPlotItem().showGrid(x=False, y=True, alpha=0.15)
         self.overlay.setYRange(0, 1.02, padding=0)
         self.overlay.label("bottom", "tasks trained")
-        self.overlay_legend = self.overlay.getPlotItem().addLegend(offset=(-8, -8), labelTextSize="8pt")
+        self.overlay_legend = side_legend(self.overlay)
         self.figures = ThemedPlot("Summary figures")
         self.figures.getPlotItem().showGrid(x=False, y=True, alpha=0.15)
         self.figures.getPlotItem().getAxis("bottom").setTicks([[(i, name) for i, (_, name) in enumerate(FIGURES)]])
         self.figures.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#7b8698", width=1)))
         self._figure_items: list = []
+        for plot in (self.overlay, self.figures):  # under the table in a low dock: a short plot, not a taller dock
+            plot.setMinimumHeight(RUNS_PLOT_MIN_HEIGHT)
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.overlay)
         plots.addWidget(self.figures)
@@ -97,6 +113,12 @@ class RunsTable(QWidget):
         left_layout.setSpacing(2)
         left_layout.addLayout(buttons)
         left_layout.addWidget(self.table, 1)
+        self.seed_summary = QLabel()  # one configuration over several seeds: mean ± sd (project/seeds.py)
+        self.seed_summary.setObjectName("seed-summary")
+        self.seed_summary.setWordWrap(True)
+        self.seed_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.seed_summary.hide()
+        left_layout.addWidget(self.seed_summary)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(left)
@@ -157,7 +179,8 @@ class RunsTable(QWidget):
             m, s = run.metrics, run.settings
             params = m.total_parameters or (run.params_per_task[-1] if run.params_per_task else None)
             memory = run.memory
-            cells = (str(row + 1), run.strategy, s.get("scenario", ""), str(s.get("epochs", "")), run.status,
+            cells = (str(row + 1), run.strategy, s.get("scenario", ""), str(s.get("epochs", "")), str(s.get("seed", "")),
+                     run.status,
                      fmt_pct(m.acc), fmt_pct(m.aia), fmt_pct(m.bwt, signed=True), fmt_pct(m.forgetting),
                      fmt_params(params), f"{memory['samples']:,}" if memory else "—",
                      (run.started or "").replace("T", " ")[:16])
@@ -169,9 +192,9 @@ class RunsTable(QWidget):
                     item.setToolTip(tips[column])
                 if column >= FIRST_NUMBER:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if column == 4 and run.status != "finished":
+                if column == STATUS and run.status != "finished":
                     item.setForeground(QColor("#e5707a" if run.status == "failed" else "#d9a514"))
-                if column == 4 and run.message:
+                if column == STATUS and run.message:
                     item.setToolTip(run.message)
                 self.table.setItem(row, column, item)
         self.table.clearSelection()
@@ -179,6 +202,9 @@ class RunsTable(QWidget):
             if run.id in selected:
                 self.table.selectRow(row)
         self.table.blockSignals(False)
+        groups = seed_groups(self.runs)
+        self.seed_summary.setText("<br>".join(seed_group_text(g) for g in groups))
+        self.seed_summary.setVisible(bool(groups))
         self._update_export_buttons()
         self._arrange()
         self._draw()
@@ -236,7 +262,8 @@ class RunsTable(QWidget):
                 bars = pg.BarGraphItem(x=xs_bar, height=heights, width=width * 0.9, brush=color, pen=pg.mkPen(None))
                 self.figures.addItem(bars)
                 self._figure_items.append(bars)
-        plot.setXRange(0, n_max, padding=0.02)
+        fit_side_legend(self.overlay_legend)
+        plot.setXRange(0, n_max, padding=0.05)
         plot.setYRange(0, 1.02, padding=0)
         self.figures.setXRange(-0.6, len(FIGURES) - 0.4, padding=0)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
-
 from modstudio import __version__
 from modstudio.data import union_classes
 
@@ -23,7 +21,7 @@ def describe(project, run, tasks: Sequence[int] | None, *, shared_head: bool, in
     """The metadata of an export of ``tasks`` (None: every trained task, one model per call)."""
     trained = len(run.paths)
     exported = list(range(trained)) if tasks is None else list(tasks)
-    x = np.concatenate([t.train.x.reshape(len(t.train.x), -1) for t in project.tasks[:trained]])
+    ranges = [(float(f.min()), float(f.max())) for f in (t.train.floats() for t in project.tasks[:trained])]
     union = union_classes(project.tasks)
     names = {c: n for t in project.tasks for c, n in zip(t.classes, t.class_names)}
     return {
@@ -40,7 +38,7 @@ def describe(project, run, tasks: Sequence[int] | None, *, shared_head: bool, in
             "dtype": "float32",
             # The trainer feeds the raw values: apply nothing, just keep inputs in this range.
             "normalization": "none",
-            "value_range": [float(x.min()), float(x.max())],
+            "value_range": [min(lo for lo, _ in ranges), max(hi for _, hi in ranges)],
         },
         "inputs": list(inputs),
         "outputs": list(outputs),

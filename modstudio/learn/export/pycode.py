@@ -62,6 +62,17 @@ class GlobalAvgPool(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(2).mean(dim=2)
 ''',
+    builders.ResidualBlock: '''
+class ResidualBlock(nn.Module):
+    """A residual block: act(body(x) + skip(x)); the skip is the identity or a 1×1 conv and norm."""
+
+    def __init__(self, body: nn.Module, skip: nn.Module, act: nn.Module) -> None:
+        super().__init__()
+        self.body, self.skip, self.act = body, skip, act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.skip(x))
+''',
     LateralAdapter: '''
 class LateralAdapter(nn.Module):
     """A progressive lateral adapter (Rusu et al. 2016): the older columns' activations, each scaled
@@ -214,6 +225,11 @@ EMITTERS: dict[type, Callable[[nn.Module], str]] = {
 def layer_code(module: nn.Module, helpers: set[type]) -> str:
     """The constructor call that builds ``module`` (an ``nn.Sequential`` of its parts for blocks)."""
     kind = type(module)
+    if kind is builders.ResidualBlock:
+        helpers.add(kind)
+        parts = [layer_code(child, helpers) for child in (module.body, module.skip, module.act)]
+        inner = "".join(f"    {textwrap.indent(part, '    ').lstrip()},\n" for part in parts)
+        return f"ResidualBlock(\n{inner})"
     if kind is nn.Sequential or kind is nn.ModuleList:
         parts = [layer_code(child, helpers) for child in module]
         inner = "".join(f"    {textwrap.indent(part, '    ').lstrip()},\n" for part in parts)
@@ -537,7 +553,8 @@ def _file(meta, net, tasks, all_tasks, shared, class_name, body, helpers, weight
         f"INPUT_SHAPE = {shape!r}  # one sample; the batch axis comes first\n"
         f"{class_names}\n",
         *(HELPERS[kind].strip("\n") + "\n" for kind in (builders.Add, builders.Concat, builders.GlobalAvgPool,
-                                                        LateralAdapter, ChannelMix) if kind in helpers),
+                                                        builders.ResidualBlock, LateralAdapter, ChannelMix)
+          if kind in helpers),
         f'class {class_name}(nn.Module):\n    """{doc}"""\n\n{body}\n',
         f'def load(device: str | torch.device = "cpu") -> {class_name}:\n'
         f'    """The model with its trained weights ({_escape(weights_name)}), on ``device``, in eval mode."""\n'

@@ -48,7 +48,7 @@ def make_strategy(name: str, **params) -> Strategy:
 
 # The built-in implementations register themselves on import.
 from modstudio.learn.strategies import (  # noqa: E402,F401  (imported for their registration)
-    der_pp, ewc, expansion, finetune, joint, lwf, progressive, replay,
+    agem, der_pp, ewc, expansion, finetune, gdumb, icarl, joint, lwf, mas, progressive, replay, si,
 )
 
 __all__ = ["STRATEGIES", "Strategy", "StrategyError", "StrategySpec", "implements", "register_strategy",

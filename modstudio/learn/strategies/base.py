@@ -1,7 +1,8 @@
 """What every strategy shares: hooks the trainer calls, and the shared-path default.
 
 A strategy decides three things: which path a task runs through (``begin_task``), what data and
-loss it trains on (``train_set``/``loss``), and what it keeps after a task (``end_task``).
+loss it trains on (``train_set``/``loss``, and the gradients around each optimiser step:
+``before_step``/``after_step``), and what it keeps after a task (``end_task``).
 Everything else (batches, optimiser, stop/pause, evaluation, events) is the trainer's; a strategy
 reaches the run only through its :class:`~modstudio.learn.context.TaskContext` (``self.ctx``).
 Its name, kind and typed parameters are its spec (``modstudio.project.strategy_specs``).
@@ -64,6 +65,16 @@ class Strategy:
 
     def loss(self, task: int, x: torch.Tensor, y: torch.Tensor, task_ids: torch.Tensor | None) -> torch.Tensor:
         return self.ctx.loss(task, x, y, task_ids)
+
+    def before_step(self, task: int, params: list[torch.nn.Parameter]) -> None:
+        """After a training batch's backward pass, before the optimiser's step: ``p.grad`` of the
+        ``params`` being trained may be changed here (A-GEM projects them)."""
+
+    def after_step(self, task: int, params: list[torch.nn.Parameter]) -> None:
+        """After the optimiser's step (SI integrates each parameter's path here)."""
+
+    def end_epoch(self, task: int) -> None:
+        """After a training epoch, before it is evaluated (iCaRL sets its class means here)."""
 
     def extra_parameters(self, task: int) -> list[torch.nn.Parameter]:
         """Parameters trained with ``task``'s path besides it (a readout over every path's features)."""

@@ -5,30 +5,12 @@ from __future__ import annotations
 import torch
 
 from modstudio.learn.strategies import implements
-from modstudio.learn.strategies.base import Strategy
+from modstudio.learn.strategies.penalty import ImportancePenalty
 
 
 @implements("ewc")
-class EWC(Strategy):
-    def bind(self, ctx) -> None:
-        super().bind(ctx)
-        self.fisher: dict[str, torch.Tensor] = {}
-        self.anchor: dict[str, torch.Tensor] = {}
-
-    def _shared(self, task: int) -> dict[str, torch.nn.Parameter]:
-        """Parameters every task shares: the path without the task-specific head."""
-        head = self.net.instances(self.net.head_id)
-        head_params = {id(p) for m in head for p in m.parameters()}
-        return {f"{i}": p for i, p in enumerate(self.net.path_parameters(task)) if id(p) not in head_params}
-
-    def loss(self, task, x, y, task_ids):
-        loss = super().loss(task, x, y, task_ids)
-        if self.fisher:
-            penalty = sum(
-                (self.fisher[k] * (p - self.anchor[k]).pow(2)).sum() for k, p in self._shared(task).items()
-            )
-            loss = loss + 0.5 * self.params["lambda"] * penalty
-        return loss
+class EWC(ImportancePenalty):
+    scale = 0.5
 
     def end_task(self, task: int) -> None:
         """Diagonal empirical Fisher of this task's loss, from mini-batches of its training data."""
@@ -36,7 +18,7 @@ class EWC(Strategy):
         x, y, _ = super().train_set(task)
         n = min(len(x), int(self.params["fisher_samples"]))
         batch = max(1, int(self.params["fisher_batch"]))
-        shared = self._shared(task)
+        shared = self.shared(task)
         fisher = {k: torch.zeros_like(p) for k, p in shared.items()}
         was_training = self.net.training
         self.net.eval()
@@ -53,8 +35,6 @@ class EWC(Strategy):
         collective.sum_(list(fisher.values()))
         self.net.zero_grad(set_to_none=True)
         self.net.train(was_training)
-        gamma = self.params["gamma"]
         for k in fisher:
             fisher[k] /= max(batches, 1)
-            self.fisher[k] = gamma * self.fisher[k] + fisher[k] if k in self.fisher else fisher[k]
-            self.anchor[k] = shared[k].detach().clone()
+        self.consolidate(task, fisher, decay=self.params["gamma"])
