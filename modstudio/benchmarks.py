@@ -123,6 +123,13 @@ def bench_memory(samples: int) -> dict[str, Any]:
     return run(samples=samples)
 
 
+def bench_mapped_data(limit_mb: float) -> dict[str, Any]:
+    """A project twice a process's memory limit, trained mapped under it vs in memory (subprocesses)."""
+    from modstudio.mapped_bench import bench_mapped
+
+    return bench_mapped(limit_mb=limit_mb)
+
+
 def _section(fn: Callable[[], dict]) -> dict:
     try:
         return fn()
@@ -139,6 +146,7 @@ def run_bench(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
         "engine": _section(lambda: bench_engine(epochs=2 if quick else 20, repeats=1 if quick else 5, device=device)),
         "project_file": _section(lambda: bench_project_file(5 if quick else 100, 50 if quick else 180)),
         "memory": _section(lambda: bench_memory(6_000 if quick else 60_000)),
+        "mapped_data": _section(lambda: bench_mapped_data(100 if quick else 200)),
         "canvas": _section(lambda: bench_canvas(100 if quick else 1000, editing_nodes=200)),
         "gui_training": _section(lambda: bench_gui_training(3 if quick else 20)),
         "startup": _section(lambda: bench_startup(runs=2 if quick else 5)),

@@ -421,7 +421,8 @@ def project_summary(project) -> dict:
                   "parameters": report.total_params, "ok": report.ok,
                   "errors": [e.message for e in report.errors]},
         "tasks": [{"name": t.name, "classes": t.num_classes, "train": len(t.train), "val": len(t.val),
-                   "test": len(t.test), "shape": list(t.sample_shape)} for t in tasks],
+                   "test": len(t.test), "shape": list(t.sample_shape),
+                   "augmentation": t.augmentation.to_dict() if t.augmentation.active else None} for t in tasks],
         "settings": project.settings.to_dict(),
         "runs": [{"id": r.id, "strategy": r.strategy, "status": r.status, "started": r.started,
                   "scenario": r.settings.get("scenario"),
@@ -431,6 +432,7 @@ def project_summary(project) -> dict:
 
 
 def cmd_info(args) -> int:
+    from modstudio.data.augment import Augmentation
     from modstudio.data.errors import human_bytes
     from modstudio.project.seeds import format_figure
 
@@ -444,7 +446,10 @@ def cmd_info(args) -> int:
           + ("" if g["ok"] else f", {len(g['errors'])} error(s): " + "; ".join(g["errors"])))
     print(f"  tasks: {len(summary['tasks'])}")
     for t in summary["tasks"]:
-        print(f"    {t['name']:24} {t['classes']} classes  {t['train']}/{t['val']}/{t['test']} train/val/test")
+        augmentation = t["augmentation"]
+        augmented = "" if augmentation is None else f"  augmentation: {Augmentation(**augmentation).describe()}"
+        print(f"    {t['name']:24} {t['classes']} classes  {t['train']}/{t['val']}/{t['test']} train/val/test"
+              + augmented)
     print(f"  runs: {len(summary['runs'])}")
     for r in summary["runs"]:
         figures = "  ".join(f"{k} {r[k]:+.3f}" for k in ("acc", "aia", "bwt", "forgetting") if r.get(k) is not None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from modstudio.data import load_builtin, permuted, split_by_class
+from modstudio.data import Augmentation, load_builtin, permuted, split_by_class
 from modstudio.data.benchmarks import is_present
 from modstudio.graph import Graph
 from modstudio.project import Project, TrainingSettings
@@ -78,11 +78,16 @@ def permuted_mnist() -> Project:
     return project
 
 
-def _image_project(name: str, tasks, body: list[tuple[str, dict]], **settings) -> Project:
+CIFAR_AUGMENTATION = Augmentation(crop_padding=4, flip=True)
+"""The usual CIFAR training augmentation: random 32×32 crops of the image padded by 4, and mirror images."""
+
+
+def _image_project(name: str, tasks, body: list[tuple[str, dict]], augmentation: Augmentation = Augmentation(),
+                   **settings) -> Project:
     """A convolutional body, global average pooling and the head, on benchmark images rebuilt on open."""
     project = Project.new(name)
     _chain(project.graph, ("input", {}), *body, ("global_avg_pool", {}), ("head", {}))
-    project.tasks.extend(tasks)
+    project.tasks.extend(t.with_augmentation(augmentation) for t in tasks)
     project.settings = TrainingSettings(strategy="expansion", embed_data="never", **settings)
     return project
 
@@ -92,7 +97,7 @@ def split_cifar10() -> Project:
     per task), by three conv blocks (32, 64, 128 filters, each halving the size)."""
     body = [("conv_block", {"out_channels": width, "padding": 1}) for width in (32, 64, 128)]
     return _image_project("split CIFAR-10", split_by_class(load_builtin("cifar10"), n_tasks=5), body,
-                          epochs=3, batch_size=64, lr=1e-3)
+                          CIFAR_AUGMENTATION, epochs=3, batch_size=64, lr=1e-3)
 
 
 def split_cifar100() -> Project:
@@ -105,7 +110,7 @@ def split_cifar100() -> Project:
         ("residual_block", {"out_channels": 128, "stride": 2}),
     ]
     return _image_project("split CIFAR-100", split_by_class(load_builtin("cifar100"), n_tasks=10), body,
-                          epochs=3, batch_size=64, lr=1e-3)
+                          CIFAR_AUGMENTATION, epochs=3, batch_size=64, lr=1e-3)
 
 
 def split_signals() -> Project:

@@ -16,6 +16,7 @@ from modstudio.data.builders import (
     rotated,
     split_by_class,
 )
+from modstudio.data.augment import Augmentation
 from modstudio.data.builtin import BuiltinInfo, OptionInfo, list_builtin, load_builtin
 from modstudio.data.dataset import Dataset, encode_labels
 from modstudio.data.errors import DataError
@@ -42,5 +43,5 @@ __all__ = [
     "feature_permutation", "rotate_images",
     "union_classes", "label_space_size", "shares_label_space",
     "resources_dir", "resource_path",
-    "ValueMap", "Encoded", "UNIT",
+    "ValueMap", "Encoded", "UNIT", "Augmentation",
 ]

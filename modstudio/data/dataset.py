@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,14 +18,49 @@ from modstudio.data.errors import DataError
 from modstudio.data.values import Encoded, ValueMap, floats, hash_update, stored
 
 
+def file_map(array: Any) -> mmap.mmap | None:
+    """The read-only file mapping ``array`` is a view of (``np.memmap`` mode "r", or an array over a
+    read-only ``memoryview`` of an ``mmap``), else None. Nobody can write such bytes through any
+    view (the pages are mapped read-only), so they need no private copy to stay what was checked."""
+    if not isinstance(array, np.ndarray) or array.flags.writeable:
+        return None
+    base = array
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return None
+        base = base.base
+    if isinstance(base, memoryview):
+        return base.obj if base.readonly and isinstance(base.obj, mmap.mmap) else None
+    if isinstance(base, mmap.mmap):
+        try:
+            with memoryview(base) as view:
+                return base if view.readonly else None
+        except (TypeError, ValueError):  # closed
+            return None
+    return None
+
+
 def frozen(array: np.ndarray, dtype: Any) -> np.ndarray:
-    """A contiguous read-only array of ``dtype`` that shares no memory with a caller's array."""
+    """A contiguous read-only array of ``dtype`` that shares no memory with a caller's array.
+
+    A read-only file mapping of the right dtype and layout (``file_map``: data larger than memory)
+    is passed through as it is: its bytes cannot change through any view, and a copy is what it
+    must never get."""
+    if isinstance(array, np.ndarray) and array.dtype == np.dtype(dtype) and array.flags.c_contiguous \
+            and file_map(array) is not None:
+        return array
     with np.errstate(all="ignore"):
         out = np.ascontiguousarray(array, dtype=dtype)
     if out is array or (isinstance(array, np.ndarray) and np.shares_memory(out, array)):
         out = out.copy()
     out.flags.writeable = False
     return out
+
+
+def all_finite(x: np.ndarray, rows: int = 1 << 16) -> bool:
+    """Whether every value of float array ``x`` is finite, checked ``rows`` at a time, so data
+    mapped from a file larger than memory needs no temporary its size."""
+    return all(bool(np.isfinite(x[i:i + rows]).all()) for i in range(0, len(x), rows))
 
 
 def check_features(x: Any, what: str = "x") -> np.ndarray:

@@ -11,21 +11,24 @@ A task crosses the project file as JSON metadata (``to_dict``) plus plain arrays
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from modstudio.data.dataset import frozen, hash_arrays
+from modstudio.data.augment import NONE, Augmentation
+from modstudio.data.dataset import all_finite, frozen, hash_arrays
 from modstudio.data.errors import DataError
 from modstudio.data.values import Encoded, ValueMap, floats, stored
 
 SPLIT_NAMES = ("train", "val", "test")
-TASK_FORMAT = 2
+TASK_FORMAT = 3
 """2: samples may be bytes with ``values`` (data/values.py). A float task is still written as 1,
 so its metadata reads as before; a byte task is 2, so a ModStudio that would read its bytes as
-numbers refuses it as newer instead."""
+numbers refuses it as newer instead. 3: the task has an ``augmentation`` (data/augment.py); only
+such a task is written as 3, so a ModStudio that would silently train it unaugmented refuses it."""
 MAX_NAME_LENGTH = 500
 
 
@@ -52,7 +55,7 @@ class Split:
         if len(x) != len(y):
             raise DataError(f"{what}: {len(x)} samples but {len(y)} labels")
         self.x = frozen(x, np.float32 if self.values is None else np.uint8)
-        if self.values is None and not np.isfinite(self.x).all():
+        if self.values is None and not all_finite(self.x):
             raise DataError(f"{what}: features contain NaN or infinite values")
         if y.size and y.min() < 0:
             raise DataError(f"{what}: labels must be non-negative")
@@ -101,6 +104,7 @@ class Task:
         test: Split,
         domain: str | None = None,
         origin: dict | None = None,
+        augmentation: Augmentation | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
             raise DataError(f"task name must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
@@ -141,6 +145,11 @@ class Task:
                     f"task {name!r}: {key} label {int(split.y.max())} is out of range for {k} classes"
                 )
         self.train, self.val, self.test = train, val, test
+        augmentation = NONE if augmentation is None else augmentation
+        if not isinstance(augmentation, Augmentation):
+            raise DataError(f"task {name!r}: augmentation must be an Augmentation or None")
+        augmentation.check(shape, f"task {name!r}")
+        self.augmentation = augmentation
         self._fingerprint: str | None = None
         self._normalization: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -192,12 +201,23 @@ class Task:
             self._normalization = (frozen(mean, np.float32), frozen(std, np.float32))
         return self._normalization
 
+    def with_augmentation(self, augmentation: Augmentation) -> Task:
+        """A copy of the task (same data, fingerprint and name) trained with ``augmentation``;
+        DataError for an active one on samples that are not images."""
+        augmentation.check(self.sample_shape, f"task {self.name!r}")
+        changed = copy.copy(self)
+        changed.augmentation = augmentation
+        return changed
+
     def to_dict(self) -> dict:
-        """JSON-able metadata (no arrays); ``arrays()`` holds the data. ``values`` only for bytes,
-        so a float task's metadata reads as before."""
+        """JSON-able metadata (no arrays); ``arrays()`` holds the data. ``values`` only for bytes and
+        ``augmentation`` only when there is one, so other tasks' metadata reads as before."""
         values = {} if self.values is None else {"values": self.values.to_dict()}
+        if self.augmentation.active:
+            values["augmentation"] = self.augmentation.to_dict()
+        fmt = TASK_FORMAT if self.augmentation.active else 1 if self.values is None else 2
         return {
-            "format": 1 if self.values is None else TASK_FORMAT,
+            "format": fmt,
             "name": self.name,
             "classes": list(self.classes),
             "class_names": list(self.class_names),
@@ -274,13 +294,17 @@ class Task:
             raise DataError(f"{where}: 'values' needs task format 2, the metadata says {fmt}")
         if values is not None:
             values = ValueMap.from_dict(values)
+        augmentation = meta.get("augmentation")
+        if augmentation is not None and fmt < 3:
+            raise DataError(f"{where}: 'augmentation' needs task format 3, the metadata says {fmt}")
+        augmentation = None if augmentation is None else Augmentation.from_dict(augmentation)
         splits = {
             s: Split(arrays[f"{s}_x"] if values is None else Encoded(arrays[f"{s}_x"], values),
                      arrays[f"{s}_y"], what=f"{where}, {s} split") for s in SPLIT_NAMES
         }
         task = cls(
             name, meta["classes"], meta["class_names"], splits["train"], splits["val"], splits["test"],
-            domain=meta.get("domain"), origin=origin,
+            domain=meta.get("domain"), origin=origin, augmentation=augmentation,
         )
         shape = meta.get("sample_shape")
         if shape is not None and (not isinstance(shape, list) or list(task.sample_shape) != shape):

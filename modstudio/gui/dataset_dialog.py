@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
                                QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
+from modstudio.data.augment import Augmentation
 from modstudio.gui import dialogs, theme
+from modstudio.gui.augmentation import AugmentationEditor, augmentable
 from modstudio.gui.data_preview import ClassCounts, image_grid, is_image_shape, rows_table
 
 NATIVE = "As in the files"
@@ -124,6 +126,8 @@ class DatasetDialog(QDialog):
         tf.addRow("Make", self.builder_combo)
         tf.addRow("Number of tasks", self.n_tasks)
         tf.addRow("Seed", self.seed)
+        self.augmentation = AugmentationEditor()
+        tf.addRow("Augmentation", self.augmentation)
         tf.addRow("", self.task_note)
 
         self.error = QLabel(objectName="error")
@@ -434,6 +438,7 @@ class DatasetDialog(QDialog):
             self.table_holder.layout().addWidget(rows_table(ds.floats(slice(0, 8)), ds.y[:8], ds.class_names, ds.feature_names))
             self.samples.setCurrentIndex(1)
         self.counts.set_counts(ds.class_names, ds.class_counts())
+        self._show_augmentation(ds)
         if self.builder_combo.currentData() == "split" and ds.num_classes // self.n_tasks.value() < 2:
             self.n_tasks.setValue(max(1, ds.num_classes // 2))
         rotatable = len(ds.sample_shape) in (2, 3)
@@ -442,6 +447,14 @@ class DatasetDialog(QDialog):
         if not rotatable and self.builder_combo.currentData() == "rotated":
             self.builder_combo.setCurrentIndex(1)
         self._update_note()
+
+    def _show_augmentation(self, ds) -> None:
+        """The Augmentation row, for images only (other samples cannot be cropped or flipped)."""
+        images = augmentable(ds.sample_shape)
+        self.augmentation.setEnabled(images)
+        if not images:
+            self.augmentation.set_augmentation(Augmentation())
+        self.augmentation.setToolTip("" if images else "Only images (channels × height × width) can be augmented.")
 
     def _note_image_options(self, ds) -> None:
         """What the Images row did to this folder, in words (its recipe holds the same)."""
@@ -494,6 +507,9 @@ class DatasetDialog(QDialog):
                 tasks = self.data.permuted(self.dataset, n_tasks=n, seed=seed)
             else:
                 tasks = self.data.rotated(self.dataset, n_tasks=n, seed=seed)
+            augmentation = self.augmentation.augmentation()
+            if augmentation.active:
+                tasks = [t.with_augmentation(augmentation) for t in tasks]
         except self.data.DataError as exc:
             self.error.setText(str(exc))
             return None

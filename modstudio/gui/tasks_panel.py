@@ -1,5 +1,5 @@
 """The ordered task list: what the network learns, one task after another. Every change (add,
-remove, rename, reorder) is an undoable command over ``project.tasks``. The project's check
+remove, rename, reorder, augmentation) is an undoable command over ``project.tasks``. The project's check
 (``project/check.py``) marks the tasks that do not fit the network, and says why above the list."""
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from modstudio.graph.catalog import fmt_shape
+from modstudio.graph.commands import Macro
 from modstudio.gui import dialogs
-from modstudio.project.commands import AddTasks, MoveTask, RemoveTasks, RenameTask
+from modstudio.gui.augmentation import AugmentationDialog, augmentable
+from modstudio.project.commands import AddTasks, AugmentTask, MoveTask, RemoveTasks, RenameTask
 
-COLUMNS = ("#", "Task", "Classes", "Train / val / test", "Source")
+COLUMNS = ("#", "Task", "Classes", "Train / val / test", "Augmentation", "Source")
+AUGMENTATION_COLUMN = COLUMNS.index("Augmentation")
 PROBLEM_COLOR = "#ff7b7f"  # the canvas's and the status bar's colour for a problem
 
 
@@ -32,6 +35,11 @@ def task_source(task) -> str:
                "datasets_as_tasks": ""}.get(origin.get("builder", ""), "")
     text = ", ".join(names) or (task.domain or "in memory")
     return f"{text} · {builder}" if builder else text
+
+
+def augmentation_text(task) -> str:
+    """The Augmentation column: "crop ±4 px, flip", or a dash for none."""
+    return task.augmentation.describe() if task.augmentation.active else "–"
 
 
 def classes_text(task) -> str:
@@ -109,18 +117,22 @@ class TasksPanel(QWidget):
         self.tree.setColumnWidth(1, 170)
         self.tree.setColumnWidth(2, 130)
         self.tree.setColumnWidth(3, 120)
+        self.tree.setColumnWidth(AUGMENTATION_COLUMN, 120)
         self.tree.itemChanged.connect(self._on_tree_item_changed)
         self.tree.move_requested.connect(self._on_tree_move_requested)
         self.tree.delete_pressed.connect(self.remove_selected)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemDoubleClicked.connect(self._on_tree_item_double_clicked)
 
         self.add_button = self._button("Add…", "Add tasks from a built-in dataset or a file", self.open_dialog)
         self.remove_button = self._button("Remove", "Remove the selected tasks", self.remove_selected)
         self.up_button = self._button("▲", "Move the selected task earlier", lambda: self._move_selected(-1))
         self.down_button = self._button("▼", "Move the selected task later", lambda: self._move_selected(1))
+        self.augment_button = self._button("Augment…", "Random crop and flip of the selected image tasks' "
+                                           "training batches", self.augment_selected)
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
-        for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
+        for b in (self.add_button, self.remove_button, self.up_button, self.down_button, self.augment_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.summary, 4)
@@ -156,13 +168,17 @@ class TasksPanel(QWidget):
         self.tree.clear()
         for i, task in enumerate(self.tasks):
             sizes = " / ".join(f"{len(task.split(s)):,}" for s in ("train", "val", "test"))
-            item = QTreeWidgetItem([str(i + 1), task.name, classes_text(task), sizes, task_source(task)])
+            item = QTreeWidgetItem([str(i + 1), task.name, classes_text(task), sizes, augmentation_text(task),
+                                    task_source(task)])
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
                           | Qt.ItemFlag.ItemIsDragEnabled)
             item.setToolTip(1, f"{task.name}\nsample shape {fmt_shape(task.sample_shape)}, "
                                f"{task.num_classes} classes (global ids {task.classes})\n"
                                "Double-click to rename; drag to reorder.")
             item.setToolTip(2, ", ".join(task.class_names))
+            item.setToolTip(AUGMENTATION_COLUMN, "Training batches only. Double-click to change."
+                            if augmentable(task.sample_shape) else "Only images (channels × height × width) "
+                            "can be augmented.")
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
             if i in selected:
@@ -208,6 +224,7 @@ class TasksPanel(QWidget):
         self.remove_button.setEnabled(bool(sel))
         self.up_button.setEnabled(len(sel) == 1 and sel[0] > 0)
         self.down_button.setEnabled(len(sel) == 1 and sel[0] < len(self.tasks) - 1)
+        self.augment_button.setEnabled(bool(sel) and all(augmentable(self.tasks[i].sample_shape) for i in sel))
 
     # ------------------------------------------------------------------ edits
 
@@ -245,6 +262,34 @@ class TasksPanel(QWidget):
             self.tree.clearSelection()
             self.tree.topLevelItem(dst).setSelected(True)
             self.tree.setCurrentItem(self.tree.topLevelItem(dst))
+
+    def augment_selected(self) -> bool:
+        """Ask the selected image tasks' augmentation and set it, one undo step for all of them."""
+        sel = [i for i in self.selected_indices() if augmentable(self.tasks[i].sample_shape)]
+        if not sel:
+            return False
+        dialog = AugmentationDialog(self.tasks[sel[0]].augmentation, len(sel), self.window())
+        try:
+            if not dialogs.exec_dialog(dialog):
+                return False
+            chosen = dialog.editor.augmentation()
+        finally:
+            dialog.deleteLater()
+        commands = [AugmentTask(i, chosen) for i in sel if self.tasks[i].augmentation != chosen]
+        if not commands:
+            return False
+        command = commands[0] if len(commands) == 1 else Macro(commands, "change augmentation")
+        if self.document.push(command) is not None:
+            return False
+        for i in sel:
+            self.tree.topLevelItem(i).setSelected(True)
+        return True
+
+    def _on_tree_item_double_clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        if column == AUGMENTATION_COLUMN:
+            self.tree.clearSelection()
+            item.setSelected(True)
+            self.augment_selected()
 
     def _on_tree_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         index = self.tree.indexOfTopLevelItem(item)

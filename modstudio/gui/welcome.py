@@ -260,7 +260,8 @@ class WelcomePage(QWidget):
 
 
 def _missing_text(examples: list) -> str:
-    """“At real scale, once downloaded: Split MNIST (5 × 2), … (MNIST, 12 MB); …”, each title a link."""
+    """“At real scale, …: Split MNIST (5 × 2), Permuted MNIST (10 tasks) (MNIST, 12 MB); …”: the
+    examples grouped by what they need, each title a link named after its example."""
     from modstudio.data.benchmarks import state
 
     groups: dict[tuple[str, ...], list] = {}

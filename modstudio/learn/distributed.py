@@ -375,7 +375,8 @@ class DistributedTrainer(Trainer):
         error = None
         loss = None
         try:
-            loss = self._ddp(self._loss, task, x[local], y[local], None if ids is None else ids[local], overrides)
+            loss = self._ddp(self._loss, task, self._batch_inputs(task, x, ids, local), y[local],
+                             None if ids is None else ids[local], overrides)
             contribution = loss.detach().double() * count
         except Exception as exc:  # told to every rank below, so none waits for this one
             error = exc

@@ -30,6 +30,8 @@ from modstudio.learn.optim import OPTIMIZERS, new_optimizer, new_schedule
 from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
 from modstudio.learn.recorder import RunRecorder
 from modstudio.learn.strategies import make_strategy
+from modstudio.learn.streaming import HostStream, host_tensor, keep_on_host
+from modstudio.project.mapping import check_mapped
 from modstudio.project.run import Run, now_iso
 from modstudio.project.settings import SCENARIOS, SETTING_SPECS, SettingsError, TrainingSettings, check_setting
 
@@ -232,10 +234,17 @@ class Trainer:
         return values.pop() if len(values) == 1 else None
 
     def _to_device(self, task) -> TaskTensors:
+        # Data mapped from the project file: refused if the file changed or a CRC fails (checked
+        # once, in the background since loading), and kept on the host where it is streamed
+        # (learn/streaming.py: on the CPU the map itself, no copy; on a GPU when it would not fit).
+        check_mapped(task.arrays().values())
+
         def tensor(a, dtype):
             return torch.tensor(a, dtype=dtype, device=self.device)  # a copy: task arrays are read-only
 
         def samples(split):
+            if (self.values is not None or split.values is None) and keep_on_host(split.x, self.device):
+                return host_tensor(split.x)
             if self.values is None:
                 return tensor(split.floats(), torch.float32)  # one split's floats at a time
             # Bytes are only ever read (each batch is mapped to new floats before any module sees
@@ -445,7 +454,42 @@ class Trainer:
     def _batch_loss(self, task, x, y, ids, index, overrides) -> torch.Tensor:
         """The loss to back-propagate for the batch ``index``; its value is the whole batch's mean loss."""
         self.batch_global = len(index)
-        return self._loss(task, x[index], y[index], None if ids is None else ids[index], overrides)
+        return self._loss(task, self._batch_inputs(task, x, ids, index), y[index],
+                          None if ids is None else ids[index], overrides)
+
+    def _batch_inputs(self, task, x, ids, index) -> torch.Tensor:
+        """A training batch's inputs on the device: fetched (``_fetch``), then augmented (``_augment``)."""
+        return self._augment(task, self._fetch(x, index), None if ids is None else ids[index])
+
+    def _fetch(self, x, index) -> torch.Tensor:
+        """The rows ``index`` of a training split on the device: indexed where it is there, else
+        gathered on the host and streamed with the next batch prefetched (``learn/streaming.py``)."""
+        if x.device.type == index.device.type:
+            return x[index]
+        return self._host_stream().batch(x, index)
+
+    def _chunk(self, x, start: int, stop: int) -> torch.Tensor:
+        """Rows ``start:stop`` of an evaluated split on the device (streamed when kept on the host)."""
+        if x.device.type == "cpu" and self.device.type != "cpu":
+            return self._host_stream().rows(x, start, stop)
+        return x[start:stop]
+
+    def _host_stream(self) -> HostStream:
+        stream = getattr(self, "_stream", None)
+        if stream is None:
+            stream = self._stream = HostStream(self.device)
+        return stream
+
+    def _augment(self, task, batch: torch.Tensor, ids) -> torch.Tensor:
+        """The batch as the model trains on it: each sample's task's augmentation (``learn/augment.py``),
+        drawn from the run's own seeded device generator; the batch itself when no task has one."""
+        augmenter = self.__dict__.get("_augmenter")
+        if augmenter is None:  # one per run (a Trainer runs once), made on the device at the first batch
+            from modstudio.learn.augment import Augmenter
+
+            augmenter = self._augmenter = Augmenter([t.augmentation for t in self.tasks], self.device,
+                                                    self.settings.seed, self.rank)
+        return augmenter(task, batch, ids)
 
     def _end_epoch(self, task, overrides) -> None:
         """After an epoch's last batch, before its evaluation."""
@@ -552,7 +596,7 @@ class Trainer:
         correct = inferred = 0
         lo, hi = self._eval_range(len(x))
         for start in range(lo, hi, EVAL_BATCH):
-            xb, yb = x[start:min(start + EVAL_BATCH, hi)], y[start:min(start + EVAL_BATCH, hi)]
+            xb, yb = self._chunk(x, start, min(start + EVAL_BATCH, hi)), y[start:min(start + EVAL_BATCH, hi)]
             predicted, chosen = self._predict(xb, task, overrides, local)
             correct += int((predicted == self._target(task, yb)).sum())
             if chosen is not None:

@@ -112,6 +112,7 @@ class ArchiveReader:
         self.path = Path(path)
         self.limits = limits
         self._spare: np.ndarray | None = None
+        self._mapped = None  # a MappedArchive once a member is mapped
         self._file = open_regular_file(self.path)
         try:
             self._file.seek(0, 2)
@@ -136,9 +137,40 @@ class ArchiveReader:
 
     def close(self) -> None:
         try:
+            if self._mapped is not None:
+                self._mapped.loaded()
+                self._mapped = None
             self._zip.close()
         finally:
             self._file.close()
+
+    def can_map(self, name: str) -> bool:
+        """Whether member ``name`` is stored, so :meth:`map_member` can map it."""
+        info = self._infos.get(name)
+        return info is not None and info.compress_type == zipfile.ZIP_STORED
+
+    def member_size(self, name: str) -> int:
+        return self._infos[name].file_size
+
+    def map_member(self, name: str) -> memoryview:
+        """A stored member as a read-only view of the file mapped into memory, never read or copied
+        (``project/mapping.py``: its CRC-32 is checked in the background, the file watched)."""
+        from modstudio.project.mapping import MappedArchive
+
+        info = self._infos.get(name)
+        if info is None:
+            raise ProjectFileError(f"the archive has no member {name!r}")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ProjectFileError(f"member {name!r} is compressed and cannot be mapped")
+        try:
+            start = stored_data_start(self._file, info, self.size, f"member {name!r}")
+            if self._mapped is None:
+                self._mapped = MappedArchive(self._file, self.path)
+        except ProjectFileError:
+            raise
+        except (*ZIP_ERRORS, MemoryError) as exc:
+            raise ProjectFileError(f"cannot map member {name!r} of {self.path.name}: {exc}") from None
+        return self._mapped.member(name, start, info.file_size, info.CRC)
 
     def names(self) -> list[str]:
         return list(self._infos)
@@ -302,7 +334,15 @@ def _read_into_with_crc(fp: BinaryIO, view: memoryview) -> int | None:
             got = fp.readinto(view[done:done + _CRC_CHUNK])
             if not got:
                 return None
-            pool.submit(update, view[done:done + got])
+            if pool is None:
+                update(view[done:done + got])
+            else:
+                try:
+                    pool.submit(update, view[done:done + got])
+                except RuntimeError:  # no thread to be had (short of memory): checksum here instead
+                    pool.shutdown(wait=True)  # what it took is done, in order
+                    pool = None
+                    update(view[done:done + got])
             done += got
     return crc[0]
 

@@ -88,6 +88,20 @@ class RenameTask(ProjectCommand):
         project.tasks[self.index] = self.old
 
 
+class AugmentTask(ProjectCommand):
+    """Give the task at ``index`` another augmentation (``data/augment.py``); the data stays."""
+
+    def __init__(self, index: int, augmentation: Any) -> None:
+        self.index, self.augmentation, self.old, self.text = index, augmentation, None, "change augmentation"
+
+    def do(self, project: Any) -> None:
+        self.old = project.tasks[self.index]
+        project.tasks[self.index] = self.old.with_augmentation(self.augmentation)  # DataError: not images
+
+    def undo(self, project: Any) -> None:
+        project.tasks[self.index] = self.old
+
+
 # ---------------------------------------------------------------------------- name and settings
 
 

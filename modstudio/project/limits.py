@@ -38,3 +38,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+MAP_BYTES = 256 * MiB
+"""An embedded task member at least this big is memory-mapped from the archive on load instead of
+read into memory (``load_project(map_data=…)`` maps every stored member, or none)."""

@@ -17,7 +17,7 @@ from modstudio.project import atomic, strategy_specs, tensors
 from modstudio.project.archive import PROJECT_JSON, ArchiveReader
 from modstudio.project.errors import ProjectFileError
 from modstudio.project.bounded_json import read_json
-from modstudio.project.limits import DEFAULT_LIMITS, Limits
+from modstudio.project.limits import DEFAULT_LIMITS, MAP_BYTES, Limits
 from modstudio.project.migrations import migrate
 from modstudio.project.model import Project
 from modstudio.project.saving import weights_member
@@ -29,8 +29,13 @@ Consent = Union[bool, Callable[[list[str]], bool]]
 
 
 def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: bool = False,
-                 allow_external_data: Consent = False) -> Project:
+                 allow_external_data: Consent = False, map_data: bool | None = None) -> Project:
     """Read a project file. ``strict`` refuses tasks whose rebuilt data changed instead of warning.
+
+    ``map_data``: embedded task data as read-only views of the file mapped into memory instead
+    of read into it (``project/mapping.py``) — None (default) for members of at least
+    ``modstudio.project.limits.MAP_BYTES`` (256 MiB), True for every stored member, False for none. Mapped data can be
+    larger than memory; the trainer streams it in batches.
 
     A task that is not embedded is rebuilt from its recipe; a recipe that names a file outside
     the archive is followed only when ``allow_external_data`` is True, or is a function that,
@@ -51,7 +56,7 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
         if strategy_specs.find(doc.settings.strategy) is None:
             warnings.append(f"the project's settings name the strategy {doc.settings.strategy!r}, which this "
                             f"ModStudio does not have; choose one of {', '.join(strategy_specs.names())} to train")
-        tasks = [decode_task(entry, i, lambda name: reader.read_buffer(name, scratch=True), limits, strict, warnings)
+        tasks = [decode_task(entry, i, lambda name: _member_data(reader, name, map_data), limits, strict, warnings)
                  for i, entry in enumerate(doc.tasks)]
         for run in doc.runs:
             if run.weights is not None:
@@ -60,6 +65,17 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
                 check_run(run, run.trained_graph(doc.graph), tasks, f"run {run.id}")
     return Project(name=doc.name, graph=doc.graph, tasks=tasks, settings=doc.settings, runs=doc.runs,
                    id=doc.id, warnings=warnings)
+
+
+def _member_data(reader: ArchiveReader, name: str, map_data: bool | None):
+    """A data member's bytes: mapped (big, or asked for, and stored), else read and CRC-checked."""
+    if reader.can_map(name) and (map_data or (map_data is None and reader.member_size(name) >= MAP_BYTES)):
+        return reader.map_member(name)
+    try:
+        return reader.read_buffer(name, scratch=True)
+    except MemoryError:
+        raise ProjectFileError(f"not enough memory to read {name!r} ({reader.member_size(name):,} bytes); "
+                               "load it mapped from the file instead (load_project(…, map_data=True))") from None
 
 
 def parse_json(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:

@@ -62,8 +62,10 @@ def check_task(task: Any, entry: TaskEntry, label: str) -> None:
     same read-only arrays and its metadata the same, later saves (autosave) skip the work.
     """
     from modstudio.data import DataError, Task
+    from modstudio.project.mapping import check_mapped
 
     arrays = task.arrays()
+    check_mapped(arrays.values())  # data mapped from a file: the file unchanged, its CRC-32 right
     try:
         known = _CHECKED.get(task)
     except TypeError:  # not weak-referenceable: check every time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
+from modstudio.gui.tasks_panel import COLUMNS
 from tests.gui.helpers import chain
 
 
@@ -48,7 +49,7 @@ def test_dropping_a_csv_on_the_window_imports_it_as_tasks(window, script, tmp_pa
     assert [t.classes for t in tasks] == [[0, 1], [2, 3]]
     tree = window.tasks_panel.tree
     assert tree.topLevelItemCount() == 2
-    assert tree.topLevelItem(0).text(2) == "c0, c1" and "shapes.csv" in tree.topLevelItem(0).text(4)
+    assert tree.topLevelItem(0).text(2) == "c0, c1" and "shapes.csv" in tree.topLevelItem(0).text(COLUMNS.index("Source"))
     # the input takes its shape from the first task, the head its width
     report = window.document.report
     assert report.ok, report.summary()

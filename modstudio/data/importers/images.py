@@ -9,6 +9,8 @@ is read.
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import stat
 import warnings
@@ -222,8 +224,10 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-def _header(Image, f: Path, limit: int) -> tuple[int, int, str]:
-    """An image's (height, width, mode) from its header, nothing decoded; a bomb is refused here."""
+@contextlib.contextmanager
+def _opened(Image, f: Path, limit: int):
+    """The image at ``f``, its header read and its pixel count checked, nothing decoded yet: a
+    decompression bomb is refused here, before any pixel is."""
     with _open_file(f, limit, f.name) as (fh, _size):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -231,19 +235,19 @@ def _header(Image, f: Path, limit: int) -> tuple[int, int, str]:
                 width, height = img.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise DataError(f"{width}×{height} pixels, over the limit of {MAX_IMAGE_PIXELS:,} pixels")
-                return height, width, img.mode
+                yield img
+
+
+def _header(Image, f: Path, limit: int) -> tuple[int, int, str]:
+    """An image's (height, width, mode) from its header, nothing decoded."""
+    with _opened(Image, f, limit) as img:
+        return img.size[1], img.size[0], img.mode
 
 
 def _decode(Image, f: Path, limit: int, mode: str, h: int, w: int, channels: int) -> np.ndarray:
-    """One image, its header's pixel count checked before it is decoded."""
-    with _open_file(f, limit, f.name) as (fh, _size):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(fh, formats=("PNG", "JPEG", "BMP")) as img:
-                width, height = img.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise DataError(f"{width}×{height} pixels, over the limit of {MAX_IMAGE_PIXELS:,} pixels")
-                img = img.convert(mode)
-                if img.size != (w, h):
-                    img = img.resize((w, h), Image.Resampling.BILINEAR)
-                return np.asarray(img).reshape(h, w, channels)
+    """One image, converted to ``mode`` and resized to h × w where it differs."""
+    with _opened(Image, f, limit) as img:
+        img = img.convert(mode)
+        if img.size != (w, h):
+            img = img.resize((w, h), Image.Resampling.BILINEAR)
+        return np.asarray(img).reshape(h, w, channels)
