@@ -91,3 +91,15 @@ def trained_window(qtbot):
     window = MainWindow(project)
     qtbot.addWidget(window)
     return window
+
+
+@pytest.fixture
+def dataset_dialog(qtbot):
+    """The Add Tasks dialog, shown, as it opens (the built-in digits selected)."""
+    from modstudio.gui.dataset_dialog import DatasetDialog
+
+    d = DatasetDialog()
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    return d

@@ -24,14 +24,8 @@ def image_folder(root, size=(32, 32), classes=("cat", "dog", "owl"), per_class=4
 
 
 @pytest.fixture
-def dialog(qtbot):
-    from modstudio.gui.dataset_dialog import DatasetDialog
-
-    d = DatasetDialog()
-    qtbot.addWidget(d)
-    d.show()
-    qtbot.waitExposed(d)
-    return d
+def dialog(dataset_dialog):
+    return dataset_dialog
 
 
 def choose(combo, data) -> None:

@@ -11,13 +11,8 @@ from tests.gui.test_tasks import write_csv
 
 
 @pytest.fixture
-def dialog(qtbot):
-    from modstudio.gui.dataset_dialog import DatasetDialog
-
-    d = DatasetDialog()
-    qtbot.addWidget(d)
-    d.show()
-    qtbot.waitExposed(d)
+def dialog(dataset_dialog):
+    d = dataset_dialog
     assert d.builtin_radio.isChecked() and d.dataset is not None  # the built-in digits, as a new user sees it
     return d
 

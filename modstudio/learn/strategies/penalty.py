@@ -43,6 +43,34 @@ class ImportancePenalty(Strategy):
             return None
         return 2.0 * self.scale * self.params["lambda"] * self.importance[key] * (p.detach() - self.anchor[key])
 
+    def mean_gradient_statistic(self, task: int, n: int, batch: int, objective, statistic) -> dict[str, torch.Tensor]:
+        """Per shared parameter, the mean over batches of the first ``n`` training samples of
+        ``statistic(grad)`` of ``objective(x, y)`` (EWC: grad² of the task loss; MAS: |grad| of the
+        output's norm), the network in evaluation mode. Several processes take every world_size-th
+        batch each, and the sums are shared."""
+        collective = self.ctx.collective
+        x, y, _ = super().train_set(task)
+        shared = self.shared(task)
+        total = {k: torch.zeros_like(p) for k, p in shared.items()}
+        was_training = self.net.training
+        self.net.eval()
+        batches = 0
+        for start in range(0, n, batch):
+            batches += 1
+            if (batches - 1) % collective.world_size != collective.rank:
+                continue
+            self.net.zero_grad(set_to_none=True)
+            objective(x[start:start + batch], y[start:start + batch]).backward()
+            for k, p in shared.items():
+                if p.grad is not None:
+                    total[k] += statistic(p.grad.detach())
+        collective.sum_(list(total.values()))
+        self.net.zero_grad(set_to_none=True)
+        self.net.train(was_training)
+        for k in total:
+            total[k] /= max(batches, 1)
+        return total
+
     def consolidate(self, task: int, importance: dict[str, torch.Tensor], decay: float | None = None) -> None:
         """Take ``importance`` (measured on ``task``) into Ω and anchor the shared parameters where
         they are now: Ω ← decay · Ω + Ω_task, or the sum when ``decay`` is None."""
