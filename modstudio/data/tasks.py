@@ -244,7 +244,7 @@ class Task:
         DataError naming it, and nothing else is ever raised for bad input."""
         try:
             return cls._from_dict(meta, arrays)
-        except DataError:
+        except (DataError, MemoryError):  # running out of memory says nothing about the data: the caller tells
             raise
         except Exception as exc:  # belt and braces: a malformed archive must not crash the loader
             raise DataError(f"invalid task data: {type(exc).__name__}: {exc}") from None

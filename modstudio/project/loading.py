@@ -56,8 +56,7 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
         if strategy_specs.find(doc.settings.strategy) is None:
             warnings.append(f"the project's settings name the strategy {doc.settings.strategy!r}, which this "
                             f"ModStudio does not have; choose one of {', '.join(strategy_specs.names())} to train")
-        tasks = [decode_task(entry, i, lambda name: _member_data(reader, name, map_data), limits, strict, warnings)
-                 for i, entry in enumerate(doc.tasks)]
+        tasks = [_decode_task(reader, entry, i, map_data, limits, strict, warnings) for i, entry in enumerate(doc.tasks)]
         for run in doc.runs:
             if run.weights is not None:
                 member = weights_member(run.id)
@@ -67,15 +66,24 @@ def load_project(path: str | Path, *, limits: Limits = DEFAULT_LIMITS, strict: b
                    id=doc.id, warnings=warnings)
 
 
+def _decode_task(reader: ArchiveReader, entry, index: int, map_data: bool | None, limits, strict, warnings):
+    """A task from its entry. Running out of memory while its data is read or checked (the bytes,
+    or the arrays the task is built from) is said as such, with what to do instead."""
+    try:
+        return decode_task(entry, index, lambda name: _member_data(reader, name, map_data), limits, strict, warnings)
+    except MemoryError:
+        if not entry.embedded:
+            raise ProjectFileError(f"not enough memory to rebuild tasks[{index}] from its recipe") from None
+        name = data_member(index)
+        raise ProjectFileError(f"not enough memory to read {name!r} ({reader.member_size(name):,} bytes); load it "
+                               "mapped from the file instead (load_project(…, map_data=True))") from None
+
+
 def _member_data(reader: ArchiveReader, name: str, map_data: bool | None):
     """A data member's bytes: mapped (big, or asked for, and stored), else read and CRC-checked."""
     if reader.can_map(name) and (map_data or (map_data is None and reader.member_size(name) >= MAP_BYTES)):
         return reader.map_member(name)
-    try:
-        return reader.read_buffer(name, scratch=True)
-    except MemoryError:
-        raise ProjectFileError(f"not enough memory to read {name!r} ({reader.member_size(name):,} bytes); "
-                               "load it mapped from the file instead (load_project(…, map_data=True))") from None
+    return reader.read_buffer(name, scratch=True)
 
 
 def parse_json(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:

@@ -90,8 +90,9 @@ def test_refusals_say_what_is_wrong_and_exit_2(trained, tmp_path, capsys):
     (tmp_path / "notes.docx").write_text("x")
     assert main(["predict", str(path), str(tmp_path / "notes.docx")]) == 2
     assert "cannot predict from a .docx" in capsys.readouterr().err
-    assert main(["evaluate", str(path), "--run", "9"]) == 2
-    assert "no run '9'" in capsys.readouterr().err
+    beyond = next(str(k) for k in range(9, 100) if not run.id.startswith(str(k)))  # no run's number nor id prefix
+    assert main(["evaluate", str(path), "--run", beyond]) == 2
+    assert f"no run '{beyond}'" in capsys.readouterr().err
     assert main(["predict", str(path), str(tmp_path / "wide.npy"), "--task", "7"]) == 2
     assert "no task '7'" in capsys.readouterr().err
 

@@ -116,6 +116,21 @@ def test_not_enough_memory_for_a_read_says_to_map(tmp_path, monkeypatch):
         load_project(path, map_data=False)
 
 
+def test_not_enough_memory_to_build_the_task_is_not_called_bad_data(tmp_path, monkeypatch):
+    """The bytes were read, the arrays the task is built from were not: still a matter of memory
+    (it was "invalid task data: MemoryError …", which sent the user looking at a good file)."""
+    from modstudio.data import Task
+
+    path = project_file(tmp_path)
+
+    def no_memory(cls, meta, arrays):
+        raise MemoryError
+
+    monkeypatch.setattr(Task, "_from_dict", classmethod(no_memory))
+    with pytest.raises(ProjectFileError, match="not enough memory.*map_data=True"):
+        load_project(path, map_data=False)
+
+
 def test_a_read_only_file_map_passes_into_a_split_without_a_copy(tmp_path):
     file = tmp_path / "x.npy"
     np.save(file, np.arange(4000, dtype=np.uint8).reshape(100, 40) % 251)
