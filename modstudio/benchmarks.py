@@ -16,71 +16,21 @@ def bench_engine(epochs: int = 20, repeats: int = 5, device: str = "cpu") -> dic
     """``finetune`` on split-digits through the engine vs a hand-written loop doing the same work:
     same network, data, optimiser, batch size, shuffling and per-epoch evaluation of every task, on
     ``device`` (``--device cuda``: both on the GPU, in the same run)."""
-    import torch
-    import torch.nn.functional as F
+    from modstudio.engine_bench import bench_workload
 
-    from modstudio.examples import build_example
-    from modstudio.learn.api import train
-    from modstudio.learn.compiler import compile_graph
+    result = bench_workload("split_digits", repeats=repeats, device=device, epochs=epochs)
+    result["goal"] = "time_ratio ≤ 1.05"
+    return result
 
-    project = build_example("split-digits")
-    s = project.settings
-    tasks = project.tasks
-    samples = epochs * sum(len(t.train) for t in tasks)
 
-    def engine() -> float:
-        start = time.perf_counter()
-        run = train(project, strategy="finetune", epochs=epochs, device=device).run
-        project.runs.clear()
-        assert run.status == "finished", run.message
-        return time.perf_counter() - start
+def bench_engine_at_scale(name: str, quick: bool, device: str = "cpu") -> dict[str, Any]:
+    """The same comparison on image-shaped data at real scale (``engine_bench.WORKLOADS``): the MNIST-shaped
+    MLP and the CIFAR-10-shaped conv net, bytes on both sides."""
+    from modstudio.engine_bench import bench_workload
 
-    def plain() -> float:
-        start = time.perf_counter()  # set-up counts on both sides: build, data, first evaluation
-        torch.manual_seed(s.seed)
-        body = compile_graph(project.graph, input_shape=tasks[0].sample_shape, classes=2)
-        heads = [torch.nn.Linear(body.report.nodes[body.report.head_id].in_shapes[0][0], t.num_classes).to(device)
-                 for t in tasks]
-        body.layers[next(k for k in body.layers if k.endswith(body.report.head_id))] = torch.nn.Identity()
-        body.to(device)
-        data = [tuple(torch.tensor(a, device=device) for a in (t.train.x, t.train.y, t.test.x, t.test.y))
-                for t in tasks]
-        generator = torch.Generator().manual_seed(s.seed)
-        body.eval()
-        with torch.no_grad():
-            [(heads[j](body(tx)).argmax(1) == ty).float().mean().item() for j, (_, _, tx, ty) in enumerate(data)]
-        for t, (x, y, _, _) in enumerate(data):
-            params = list(body.parameters()) + list(heads[t].parameters())
-            optimizer = torch.optim.Adam(params, lr=s.lr)
-            for _ in range(epochs):
-                body.train()
-                order = torch.randperm(len(x), generator=generator).to(device)
-                total = torch.zeros((), device=device)
-                for b in range(0, len(x), s.batch_size):
-                    index = order[b:b + s.batch_size]
-                    loss = F.cross_entropy(heads[t](body(x[index])), y[index])
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.detach() * len(index)
-                body.eval()
-                with torch.no_grad():
-                    [(heads[j](body(tx)).argmax(1) == ty).float().mean().item()
-                     for j, (_, _, tx, ty) in enumerate(data)]
-        return time.perf_counter() - start
-
-    engine()  # warm-up: imports, allocator
-    plain()
-    times = [(engine(), plain()) for _ in range(repeats)]  # interleaved, so drift hits both alike
-    engine_s = min(t[0] for t in times)
-    plain_s = min(t[1] for t in times)
-    return {
-        "workload": f"finetune, split-digits MLP, {len(tasks)} tasks × {epochs} epochs, batch {s.batch_size}, {device}",
-        "engine_s": round(engine_s, 3), "plain_pytorch_s": round(plain_s, 3),
-        "engine_samples_per_s": round(samples / engine_s), "plain_samples_per_s": round(samples / plain_s),
-        "time_ratio": round(engine_s / plain_s, 3),
-        "goal": "time_ratio ≤ 1.05",
-    }
+    result = bench_workload(name, quick=quick, repeats=1 if quick else 3, device=device)
+    result["goal"] = "time_ratio ≤ 1.05"
+    return result
 
 
 def bench_project_file(size_mb: float, data_mb: float) -> dict[str, Any]:
@@ -144,6 +94,8 @@ def run_bench(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
         "machine": {"python": platform.python_version(), "torch": torch.__version__,
                     "cpu_threads": torch.get_num_threads(), "platform": platform.platform()},
         "engine": _section(lambda: bench_engine(epochs=2 if quick else 20, repeats=1 if quick else 5, device=device)),
+        "engine_mnist_shaped": _section(lambda: bench_engine_at_scale("mnist_shaped", quick, device)),
+        "engine_cifar10_shaped": _section(lambda: bench_engine_at_scale("cifar10_shaped", quick, device)),
         "project_file": _section(lambda: bench_project_file(5 if quick else 100, 50 if quick else 180)),
         "memory": _section(lambda: bench_memory(6_000 if quick else 60_000)),
         "mapped_data": _section(lambda: bench_mapped_data(100 if quick else 200)),

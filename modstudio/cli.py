@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=_strategy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("project", metavar="PROJECT")
     train.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
+    map_data_option(train)
     train.add_argument("--strategy", choices=strategy_specs.names(), metavar="S",
                        help=", ".join(strategy_specs.names()))
     _setting_options(train)
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="describe a project: graph, tasks, runs")
     info.add_argument("project", metavar="PROJECT")
     info.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
+    map_data_option(info)
     info.add_argument("--json", action="store_true")
 
     runs = sub.add_parser("runs", help="list a project's runs, or write them to TensorBoard or MLflow")
@@ -113,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "PyTorch code")
     export.add_argument("project", metavar="PROJECT")
     export.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
+    map_data_option(export)
     export.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="the file to write; its suffix names the format (.onnx, .pt, .pt2, .safetensors, "
                         ".py: PyTorch code, its weights in NAME.safetensors beside it)")
@@ -163,13 +166,23 @@ EXTERNAL_DATA_HELP = ("let the project's task recipes read the data files they n
                       "file; without this, a project that needs one is refused, naming the file)")
 
 
-def _load(path: str, allow_external_data: bool = False):
+def map_data_option(parser: argparse.ArgumentParser) -> None:
+    """``--map-data``/``--no-map-data``: how a command loads the project's embedded task data."""
+    from modstudio.project.limits import MAP_BYTES
+
+    parser.add_argument("--map-data", action=argparse.BooleanOptionalAction, default=None,
+                        help="map every embedded task array from the project file instead of reading it into memory, "
+                        "so data larger than memory (or a tight memory limit) still trains; --no-map-data reads "
+                        f"it all into memory (default: map arrays of {MAP_BYTES // 2**20} MiB or more)")
+
+
+def _load(path: str, allow_external_data: bool = False, map_data: bool | None = None):
     from modstudio.project import ProjectFileError, load_project
 
     if not Path(path).is_file():
         raise CommandError(f"no such project file: {path}")
     try:
-        return load_project(path, allow_external_data=bool(allow_external_data))
+        return load_project(path, allow_external_data=bool(allow_external_data), map_data=map_data)
     except ProjectFileError as exc:
         raise CommandError(str(exc)) from None
 
@@ -251,7 +264,7 @@ def memory_figures(run) -> dict:
 def cmd_train(args) -> int:
     from modstudio.learn.distributed import DistributedError, start_session
 
-    project = _load(args.project, args.allow_external_data)
+    project = _load(args.project, args.allow_external_data, args.map_data)
     from modstudio.project.settings import SETTING_SPECS
 
     overrides = {name: getattr(args, name) for name in SETTING_SPECS if name not in NOT_OPTIONS}
@@ -422,7 +435,8 @@ def project_summary(project) -> dict:
                   "errors": [e.message for e in report.errors]},
         "tasks": [{"name": t.name, "classes": t.num_classes, "train": len(t.train), "val": len(t.val),
                    "test": len(t.test), "shape": list(t.sample_shape),
-                   "augmentation": t.augmentation.to_dict() if t.augmentation.active else None} for t in tasks],
+                   "augmentation": t.augmentation.to_dict() if t.augmentation.active else None,
+                   "normalize": None if t.normalization is None else t.normalization.to_dict()} for t in tasks],
         "settings": project.settings.to_dict(),
         "runs": [{"id": r.id, "strategy": r.strategy, "status": r.status, "started": r.started,
                   "scenario": r.settings.get("scenario"),
@@ -436,7 +450,7 @@ def cmd_info(args) -> int:
     from modstudio.data.errors import human_bytes
     from modstudio.project.seeds import format_figure
 
-    summary = project_summary(_load(args.project, args.allow_external_data))
+    summary = project_summary(_load(args.project, args.allow_external_data, args.map_data))
     if args.json:
         print(json.dumps(summary))
         return 0
@@ -448,6 +462,9 @@ def cmd_info(args) -> int:
     for t in summary["tasks"]:
         augmentation = t["augmentation"]
         augmented = "" if augmentation is None else f"  augmentation: {Augmentation(**augmentation).describe()}"
+        if t["normalize"] is not None:  # the statistics, of the values as imported, per channel
+            augmented += "  normalised: mean/sd " + "; ".join(
+                f"{m:.4g}/{sd:.4g}" for m, sd in zip(t["normalize"]["mean"], t["normalize"]["sd"]))
         print(f"    {t['name']:24} {t['classes']} classes  {t['train']}/{t['val']}/{t['test']} train/val/test"
               + augmented)
     print(f"  runs: {len(summary['runs'])}")
@@ -529,7 +546,7 @@ def cmd_runs(args) -> int:
 def cmd_export(args) -> int:
     from modstudio.learn.export import ExportError, export
 
-    project = _load(args.project, args.allow_external_data)
+    project = _load(args.project, args.allow_external_data, args.map_data)
     try:
         done = export(project, args.output, format=args.format, task=args.task, all_tasks=args.all_tasks,
                       run=args.run, force=args.force, project_file=args.project, opset=args.opset)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from modstudio.cli import EXTERNAL_DATA_HELP, CommandError, _load
+from modstudio.cli import EXTERNAL_DATA_HELP, CommandError, _load, map_data_option
 
 RUN_HELP = "a run id (or its start) or index, 0-based (default: the last run with weights)"
 
@@ -24,6 +24,7 @@ def add_parsers(sub) -> None:
                               "every class at once, and which task was inferred).")
     evaluate.add_argument("project", metavar="PROJECT")
     evaluate.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
+    map_data_option(evaluate)
     evaluate.add_argument("--run", metavar="R", help=RUN_HELP)
     evaluate.add_argument("--wrong", type=int, default=8, metavar="K",
                           help="how many of the most confidently wrong samples to list per task (default 8)")
@@ -38,6 +39,7 @@ def add_parsers(sub) -> None:
     predict.add_argument("project", metavar="PROJECT")
     predict.add_argument("file", metavar="FILE", help="a .png/.jpg/.bmp image, a .csv/.tsv, a .npy or .npz array")
     predict.add_argument("--allow-external-data", action="store_true", help=EXTERNAL_DATA_HELP)
+    map_data_option(predict)
     predict.add_argument("--task", metavar="T", help="only this task's head: its index (0-based) or name")
     predict.add_argument("--run", metavar="R", help=RUN_HELP)
     predict.add_argument("--json", action="store_true", help="print the prediction as one JSON object")
@@ -46,7 +48,7 @@ def add_parsers(sub) -> None:
 def _run(args):
     from modstudio.learn.evaluation import EvaluationError, find_run, restored
 
-    project = _load(args.project, args.allow_external_data)
+    project = _load(args.project, args.allow_external_data, args.map_data)
     try:
         run = find_run(project, args.run)
         return project, run, restored(project, run)

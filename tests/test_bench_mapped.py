@@ -15,7 +15,7 @@ def test_the_section_trains_data_twice_the_limit_to_the_same_matrix(monkeypatch)
 
     calls = {}
     real = benchmarks.bench_mapped_data
-    for name in ("bench_engine", "bench_project_file", "bench_memory", "bench_canvas", "bench_gui_training",
+    for name in ("bench_engine", "bench_engine_at_scale", "bench_project_file", "bench_memory", "bench_canvas", "bench_gui_training",
                  "bench_startup"):
         monkeypatch.setattr(benchmarks, name, lambda *a, **k: {})
     monkeypatch.setattr(benchmarks, "bench_mapped_data", lambda limit_mb: calls.setdefault("row", real(limit_mb=50)))

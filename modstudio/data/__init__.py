@@ -29,6 +29,7 @@ from modstudio.data.tasks import (
     Split,
     Task,
     label_space_size,
+    normalize_tasks,
     shares_label_space,
     union_classes,
 )
@@ -43,5 +44,5 @@ __all__ = [
     "feature_permutation", "rotate_images",
     "union_classes", "label_space_size", "shares_label_space",
     "resources_dir", "resource_path",
-    "ValueMap", "Encoded", "UNIT", "Augmentation",
+    "ValueMap", "Encoded", "UNIT", "Augmentation", "normalize_tasks",
 ]

@@ -19,6 +19,7 @@ from modstudio.data.errors import DataError, human_bytes
 from modstudio.data.importers import import_path
 from modstudio.data.importers.images import LEGACY_OPTIONS
 from modstudio.data.tasks import Task
+from modstudio.data.values import Normalization
 
 MAX_RECIPE_TASKS = 10_000
 """The most tasks one recipe may describe (``n_tasks``): a recipe is a plan, not a loop to run."""
@@ -98,14 +99,24 @@ def _capped(value: Any, cap: int) -> Any:
     return min(value, cap)
 
 
-def rebuild_task(origin: Any, *, max_bytes: int | None = None, max_generated_bytes: int | None = None) -> Task:
+def rebuild_task(origin: Any, *, max_bytes: int | None = None, max_generated_bytes: int | None = None,
+                 normalize: Any = None) -> Task:
     """The task an ``origin`` describes, built again from its source (same data, same fingerprint).
 
     ``max_bytes`` caps what each file source may read (see :func:`load_source`);
     ``max_generated_bytes`` caps the data its built-in sources generate, all together, and is
-    checked from the recipe's options before anything is generated."""
+    checked from the recipe's options before anything is generated. ``normalize``: the task's saved
+    normalisation (``Normalization.to_dict()``, untrusted), whose mean and sd are applied again to the
+    rebuilt task's map, so a normalised task comes back with its saved features and fingerprint (its
+    statistics were those of the tasks normalised with it: never recomputed from this one alone)."""
     try:
-        return _rebuild(origin, max_bytes, max_generated_bytes)
+        task = _rebuild(origin, max_bytes, max_generated_bytes)
+        if normalize is None:
+            return task
+        saved = Normalization.from_dict(normalize)
+        if task.values is None:
+            raise DataError("the rebuilt task holds float features, but it was saved normalised")
+        return task.with_normalization(Normalization(task.values, saved.mean, saved.sd))
     except DataError:
         raise
     except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:

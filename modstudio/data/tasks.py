@@ -21,14 +21,15 @@ import numpy as np
 from modstudio.data.augment import NONE, Augmentation
 from modstudio.data.dataset import all_finite, frozen, hash_arrays
 from modstudio.data.errors import DataError
-from modstudio.data.values import Encoded, ValueMap, floats, stored
+from modstudio.data.values import Encoded, Normalization, ValueMap, floats, standardization, stored
 
 SPLIT_NAMES = ("train", "val", "test")
 TASK_FORMAT = 3
 """2: samples may be bytes with ``values`` (data/values.py). A float task is still written as 1,
 so its metadata reads as before; a byte task is 2, so a ModStudio that would read its bytes as
-numbers refuses it as newer instead. 3: the task has an ``augmentation`` (data/augment.py); only
-such a task is written as 3, so a ModStudio that would silently train it unaugmented refuses it."""
+numbers refuses it as newer instead. 3: the task has an ``augmentation`` (data/augment.py) or a
+``normalize`` (its mean/sd and the map as imported: ``values.Normalization``); only such a task is
+written as 3, so a ModStudio that would silently train it unaugmented refuses it."""
 MAX_NAME_LENGTH = 500
 
 
@@ -105,6 +106,7 @@ class Task:
         domain: str | None = None,
         origin: dict | None = None,
         augmentation: Augmentation | None = None,
+        normalization: Normalization | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
             raise DataError(f"task name must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
@@ -150,8 +152,13 @@ class Task:
             raise DataError(f"task {name!r}: augmentation must be an Augmentation or None")
         augmentation.check(shape, f"task {name!r}")
         self.augmentation = augmentation
+        if normalization is not None and (not isinstance(normalization, Normalization)
+                                          or normalization.values != self.values):
+            raise DataError(f"task {name!r}: its value mapping is not its normalisation's (the mapping as "
+                            "imported with the mean and sd composed in)")
+        self.normalization = normalization
+        """The mean/sd its features are standardised by (``normalize_tasks``), or None: as imported."""
         self._fingerprint: str | None = None
-        self._normalization: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -188,18 +195,38 @@ class Task:
         return self._fingerprint
 
     @property
-    def normalization(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-feature (mean, std) of the train split, shaped like a sample (std floored at 1e-6).
+    def imported_values(self) -> ValueMap | None:
+        """The value mapping as imported: ``values`` without the normalisation (None for floats)."""
+        return self.values if self.normalization is None else self.normalization.imported
 
-        Derived, never applied to the stored data and never saved: a trainer that wants
-        standardised inputs applies it, and the fingerprint stays a hash of the raw data.
-        """
-        if self._normalization is None:
-            x = self.train.floats().astype(np.float64)
-            mean = x.mean(axis=0)
-            std = np.maximum(x.std(axis=0), 1e-6)
-            self._normalization = (frozen(mean, np.float32), frozen(std, np.float32))
-        return self._normalization
+    def with_normalization(self, normalization: Normalization | None) -> Task:
+        """A copy of the task (same bytes, name, augmentation) read through ``normalization``, whose
+        ``imported`` must be this task's map as imported; None reads it with that map again, so the
+        features and fingerprint are exactly those of before. DataError for float features
+        (``normalize_tasks`` computes the statistics of several tasks together)."""
+        imported = self.imported_values
+        if imported is None:
+            raise DataError(not_normalizable(self))
+        if normalization is not None and normalization.imported != imported:
+            raise DataError(f"task {self.name!r}: the normalisation is of another value mapping than the task's")
+        values = imported if normalization is None else normalization.values
+        values.check(self.train.x.shape, f"task {self.name!r}")
+        changed = copy.copy(self)
+        for name in SPLIT_NAMES:  # the same read-only bytes (never a copy: they may be a file map)
+            split = copy.copy(self.split(name))
+            split.values = values
+            setattr(changed, name, split)
+        changed.normalization = normalization
+        if values != self.values:
+            changed._fingerprint = None  # the features changed, so does their hash
+        return changed
+
+    def describe_preparation(self) -> str:
+        """What training does to the samples, in words, as the Tasks panel and ``modstudio info``
+        show it: "crop ±4 px, flip, mean/sd", or "none"."""
+        parts = ([self.augmentation.describe()] if self.augmentation.active else []) + \
+            ([self.normalization.describe()] if self.normalization is not None else [])
+        return ", ".join(parts) or "none"
 
     def with_augmentation(self, augmentation: Augmentation) -> Task:
         """A copy of the task (same data, fingerprint and name) trained with ``augmentation``;
@@ -210,12 +237,16 @@ class Task:
         return changed
 
     def to_dict(self) -> dict:
-        """JSON-able metadata (no arrays); ``arrays()`` holds the data. ``values`` only for bytes and
-        ``augmentation`` only when there is one, so other tasks' metadata reads as before."""
+        """JSON-able metadata (no arrays); ``arrays()`` holds the data. ``values`` only for bytes,
+        ``augmentation`` and ``normalize`` only when there is one, so other tasks' metadata reads as
+        before."""
         values = {} if self.values is None else {"values": self.values.to_dict()}
         if self.augmentation.active:
             values["augmentation"] = self.augmentation.to_dict()
-        fmt = TASK_FORMAT if self.augmentation.active else 1 if self.values is None else 2
+        if self.normalization is not None:
+            values["normalize"] = self.normalization.to_dict()
+        fmt = TASK_FORMAT if self.augmentation.active or self.normalization is not None \
+            else 1 if self.values is None else 2
         return {
             "format": fmt,
             "name": self.name,
@@ -298,13 +329,18 @@ class Task:
         if augmentation is not None and fmt < 3:
             raise DataError(f"{where}: 'augmentation' needs task format 3, the metadata says {fmt}")
         augmentation = None if augmentation is None else Augmentation.from_dict(augmentation)
+        normalization = meta.get("normalize")
+        if normalization is not None and (fmt < 3 or values is None):
+            raise DataError(f"{where}: 'normalize' needs task format 3 and 'values', the metadata says format {fmt}"
+                            f"{'' if values is not None else ' and no values'}")
+        normalization = None if normalization is None else Normalization.from_dict(normalization)
         splits = {
             s: Split(arrays[f"{s}_x"] if values is None else Encoded(arrays[f"{s}_x"], values),
                      arrays[f"{s}_y"], what=f"{where}, {s} split") for s in SPLIT_NAMES
         }
         task = cls(
             name, meta["classes"], meta["class_names"], splits["train"], splits["val"], splits["test"],
-            domain=meta.get("domain"), origin=origin, augmentation=augmentation,
+            domain=meta.get("domain"), origin=origin, augmentation=augmentation, normalization=normalization,
         )
         shape = meta.get("sample_shape")
         if shape is not None and (not isinstance(shape, list) or list(task.sample_shape) != shape):
@@ -317,6 +353,31 @@ class Task:
     def __repr__(self) -> str:
         sizes = "/".join(str(len(self.split(s))) for s in SPLIT_NAMES)
         return f"Task({self.name!r}, classes {self.classes}, train/val/test {sizes})"
+
+
+def not_normalizable(task: Task) -> str:
+    """Why a task of float features cannot be normalised, in words (the DataError's, the GUI's tooltip)."""
+    return (f"{task.name!r} is stored as float features, not as bytes with a value mapping, so it cannot be "
+            "normalised here: normalise its features before importing them (an image folder: normalize "
+            "\"standard\")")
+
+
+def normalize_tasks(tasks: Sequence[Task], on: bool = True) -> list[Task]:
+    """The tasks with their features standardised to mean 0 and sd 1 per channel (an image's; one
+    for flat features) over the union of their training splits, under the maps as imported — the
+    dataset's statistics, shared, so tasks imported alike get one ``ValueMap`` and the trainer keeps
+    them as bytes on the device. ``on=False``: each with its map as imported again. DataError for a
+    task of float features."""
+    tasks = list(tasks)
+    for task in tasks:
+        if task.values is None:
+            raise DataError(not_normalizable(task))
+    if not on:
+        return [t.with_normalization(None) for t in tasks]
+    if not tasks:
+        return []
+    mean, sd = standardization((t.train.x, t.imported_values) for t in tasks)
+    return [t.with_normalization(Normalization(t.imported_values, mean, sd)) for t in tasks]
 
 
 def union_classes(tasks: Iterable[Task]) -> list[int]:

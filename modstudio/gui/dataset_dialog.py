@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea,
                                QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
-from modstudio.data.augment import Augmentation
+from modstudio.data.tasks import normalize_tasks, not_normalizable
 from modstudio.gui import dialogs, theme
 from modstudio.gui.augmentation import AugmentationEditor, augmentable
 from modstudio.gui.data_preview import ClassCounts, image_grid, is_image_shape, rows_table
@@ -438,7 +438,6 @@ class DatasetDialog(QDialog):
             self.table_holder.layout().addWidget(rows_table(ds.floats(slice(0, 8)), ds.y[:8], ds.class_names, ds.feature_names))
             self.samples.setCurrentIndex(1)
         self.counts.set_counts(ds.class_names, ds.class_counts())
-        self._show_augmentation(ds)
         if self.builder_combo.currentData() == "split" and ds.num_classes // self.n_tasks.value() < 2:
             self.n_tasks.setValue(max(1, ds.num_classes // 2))
         rotatable = len(ds.sample_shape) in (2, 3)
@@ -449,12 +448,23 @@ class DatasetDialog(QDialog):
         self._update_note()
 
     def _show_augmentation(self, ds) -> None:
-        """The Augmentation row, for images only (other samples cannot be cropped or flipped)."""
+        """The Augmentation row: crop and flip for images only (other samples cannot be cropped or
+        flipped), normalisation for tasks that will be bytes."""
         images = augmentable(ds.sample_shape)
-        self.augmentation.setEnabled(images)
-        if not images:
-            self.augmentation.set_augmentation(Augmentation())
+        self.augmentation.allow(images, self._why_not_normalized(ds))
         self.augmentation.setToolTip("" if images else "Only images (channels × height × width) can be augmented.")
+
+    def _why_not_normalized(self, ds) -> str | None:
+        """None when the tasks the chosen builder makes of ``ds`` stay bytes (so can be normalised)."""
+        if ds.values is None:
+            return not_normalizable(ds)
+        key = self.builder_combo.currentData()
+        if key == "rotated":
+            return "Rotated images are float features (their values fall between bytes): they cannot be normalised."
+        if key == "permuted" and ds.values.channels > 1:
+            return ("Permuting the features of images with per-channel values makes float features: they cannot "
+                    "be normalised.")
+        return None
 
     def _note_image_options(self, ds) -> None:
         """What the Images row did to this folder, in words (its recipe holds the same)."""
@@ -477,6 +487,7 @@ class DatasetDialog(QDialog):
         if ds is None:
             self.task_note.setText("")
             return
+        self._show_augmentation(ds)  # the builder decides whether the tasks stay bytes
         n = self.n_tasks.value()
         per_task = ds.num_classes // max(n, 1)
         tasks = f"{n} task{'s' * (n != 1)}"
@@ -510,6 +521,8 @@ class DatasetDialog(QDialog):
             augmentation = self.augmentation.augmentation()
             if augmentation.active:
                 tasks = [t.with_augmentation(augmentation) for t in tasks]
+            if self.augmentation.normalized():  # the statistics of all the tasks made, together
+                tasks = normalize_tasks(tasks)
         except self.data.DataError as exc:
             self.error.setText(str(exc))
             return None

@@ -1,5 +1,5 @@
 """The ordered task list: what the network learns, one task after another. Every change (add,
-remove, rename, reorder, augmentation) is an undoable command over ``project.tasks``. The project's check
+remove, rename, reorder, augmentation, normalisation) is an undoable command over ``project.tasks``. The project's check
 (``project/check.py``) marks the tasks that do not fit the network, and says why above the list."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QToolButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from modstudio.data.augment import Augmentation
 from modstudio.graph.catalog import fmt_shape
 from modstudio.graph.commands import Macro
 from modstudio.gui import dialogs
-from modstudio.gui.augmentation import AugmentationDialog, augmentable
-from modstudio.project.commands import AddTasks, AugmentTask, MoveTask, RemoveTasks, RenameTask
+from modstudio.gui.augmentation import AugmentationDialog, augmentable, normalizable
+from modstudio.project.commands import AddTasks, AugmentTask, MoveTask, NormalizeTasks, RemoveTasks, RenameTask
 
 COLUMNS = ("#", "Task", "Classes", "Train / val / test", "Augmentation", "Source")
 AUGMENTATION_COLUMN = COLUMNS.index("Augmentation")
@@ -38,8 +39,23 @@ def task_source(task) -> str:
 
 
 def augmentation_text(task) -> str:
-    """The Augmentation column: "crop ±4 px, flip", or a dash for none."""
-    return task.augmentation.describe() if task.augmentation.active else "–"
+    """The Augmentation column: "crop ±4 px, flip, mean/sd", or a dash for none."""
+    text = task.describe_preparation()
+    return "–" if text == "none" else text
+
+
+def augmentation_tip(task) -> str:
+    """The Augmentation column's tooltip: what can be changed there, and, when normalised, by what."""
+    lines = ["Training batches only. Double-click to change." if augmentable(task.sample_shape)
+             else "Only images (channels × height × width) can be augmented."]
+    if task.normalization is not None:
+        mean = ", ".join(f"{m:.4g}" for m in task.normalization.mean)
+        sd = ", ".join(f"{s:.4g}" for s in task.normalization.sd)
+        lines.append(f"Normalised (training and evaluation): mean {mean}, sd {sd} per channel, of the values as "
+                     "imported.")
+    elif task.values is None:
+        lines.append("Stored as float features: cannot be normalised here.")
+    return "\n".join(lines)
 
 
 def classes_text(task) -> str:
@@ -117,7 +133,8 @@ class TasksPanel(QWidget):
         self.tree.setColumnWidth(1, 170)
         self.tree.setColumnWidth(2, 130)
         self.tree.setColumnWidth(3, 120)
-        self.tree.setColumnWidth(AUGMENTATION_COLUMN, 120)
+        widest = self.tree.fontMetrics().horizontalAdvance("crop ±16 px, flip, mean/sd")  # all three in full
+        self.tree.setColumnWidth(AUGMENTATION_COLUMN, max(120, widest + 16))
         self.tree.itemChanged.connect(self._on_tree_item_changed)
         self.tree.move_requested.connect(self._on_tree_move_requested)
         self.tree.delete_pressed.connect(self.remove_selected)
@@ -129,7 +146,8 @@ class TasksPanel(QWidget):
         self.up_button = self._button("▲", "Move the selected task earlier", lambda: self._move_selected(-1))
         self.down_button = self._button("▼", "Move the selected task later", lambda: self._move_selected(1))
         self.augment_button = self._button("Augment…", "Random crop and flip of the selected image tasks' "
-                                           "training batches", self.augment_selected)
+                                           "training batches, and normalisation of their values by their "
+                                           "mean and sd", self.augment_selected)
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         for b in (self.add_button, self.remove_button, self.up_button, self.down_button, self.augment_button):
@@ -176,9 +194,7 @@ class TasksPanel(QWidget):
                                f"{task.num_classes} classes (global ids {task.classes})\n"
                                "Double-click to rename; drag to reorder.")
             item.setToolTip(2, ", ".join(task.class_names))
-            item.setToolTip(AUGMENTATION_COLUMN, "Training batches only. Double-click to change."
-                            if augmentable(task.sample_shape) else "Only images (channels × height × width) "
-                            "can be augmented.")
+            item.setToolTip(AUGMENTATION_COLUMN, augmentation_tip(task))
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
             if i in selected:
@@ -224,7 +240,13 @@ class TasksPanel(QWidget):
         self.remove_button.setEnabled(bool(sel))
         self.up_button.setEnabled(len(sel) == 1 and sel[0] > 0)
         self.down_button.setEnabled(len(sel) == 1 and sel[0] < len(self.tasks) - 1)
-        self.augment_button.setEnabled(bool(sel) and all(augmentable(self.tasks[i].sample_shape) for i in sel))
+        self.augment_button.setEnabled(bool(sel) and self._editable(sel))
+
+    def _editable(self, sel: list[int]) -> bool:
+        """Whether the Augment… dialog has something to offer these tasks: crop and flip (images) or
+        normalisation (bytes)."""
+        tasks = [self.tasks[i] for i in sel]
+        return all(augmentable(t.sample_shape) for t in tasks) or normalizable(tasks) is None
 
     # ------------------------------------------------------------------ edits
 
@@ -264,18 +286,29 @@ class TasksPanel(QWidget):
             self.tree.setCurrentItem(self.tree.topLevelItem(dst))
 
     def augment_selected(self) -> bool:
-        """Ask the selected image tasks' augmentation and set it, one undo step for all of them."""
-        sel = [i for i in self.selected_indices() if augmentable(self.tasks[i].sample_shape)]
-        if not sel:
+        """Ask the selected tasks' augmentation and normalisation and set them, one undo step for all
+        of them: crop and flip when every one is an image, normalisation (of all of them together,
+        ``NormalizeTasks``) when every one is stored as bytes."""
+        sel = self.selected_indices()
+        if not sel or not self._editable(sel):
             return False
-        dialog = AugmentationDialog(self.tasks[sel[0]].augmentation, len(sel), self.window())
+        tasks = [self.tasks[i] for i in sel]
+        images = all(augmentable(t.sample_shape) for t in tasks)
+        why_not = normalizable(tasks)
+        normalized = {t.normalization is not None for t in tasks}
+        dialog = AugmentationDialog(tasks[0].augmentation if images else Augmentation(), len(sel), self.window(),
+                                    normalized=normalized.pop() if len(normalized) == 1 else None, images=images,
+                                    why_not_normalized=why_not)
         try:
             if not dialogs.exec_dialog(dialog):
                 return False
             chosen = dialog.editor.augmentation()
+            normalize = dialog.editor.normalized() if why_not is None else None
         finally:
             dialog.deleteLater()
-        commands = [AugmentTask(i, chosen) for i in sel if self.tasks[i].augmentation != chosen]
+        commands = [AugmentTask(i, chosen) for i in sel if images and self.tasks[i].augmentation != chosen]
+        if normalize is not None and any((t.normalization is not None) != normalize for t in tasks):
+            commands.append(NormalizeTasks(sel, normalize))  # statistics of all of them, together
         if not commands:
             return False
         command = commands[0] if len(commands) == 1 else Macro(commands, "change augmentation")

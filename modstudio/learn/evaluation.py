@@ -424,15 +424,7 @@ def predict_file(project, run, path: str | Path, *, task: int | None = None,
     from modstudio.data.importers.samples import read_samples
 
     try:
-        x, raw_shape = read_samples(path, project.tasks[0].sample_shape, image_normalization(project.tasks[0]))
+        x, raw_shape = read_samples(path, project.tasks[0].sample_shape, project.tasks[0].values)
     except DataError as exc:
         raise EvaluationError(str(exc)) from None
     return predict_samples(project, run, x, task=task, net=net, file=str(path), file_shape=raw_shape)
-
-
-def image_normalization(task) -> str:
-    """How the task's images were scaled when imported (an image folder's ``normalize``; "unit" else)."""
-    dataset = (task.origin or {}).get("dataset")
-    options = dataset.get("options") if isinstance(dataset, dict) else None
-    value = options.get("normalize", "unit") if isinstance(options, dict) and "path" in dataset else "unit"
-    return value if value in ("unit", "signed", "standard") else "unit"

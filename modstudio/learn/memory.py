@@ -152,12 +152,13 @@ class ExemplarMemory:
 
         Samples come grouped by task, tasks in the order they first appear in ``positions``
         (``extras`` follows the same order); the labels are ``ctx.labels``: task-local, or indices
-        of the shared head over every class.
+        of the shared head over every class. The samples are gathered where the split is (on the
+        host, for one streamed from there: ``learn/streaming.py``) and come on the training device.
         """
         order = self._grouped(range(len(self._items)) if positions is None else positions)
         if not order:
             data = ctx.data(0)
-            return data.train_x[:0], ctx.labels(0, data.train_y[:0]), data.train_y[:0].clone()
+            return data.train_x[:0].to(data.train_y.device), ctx.labels(0, data.train_y[:0]), data.train_y[:0].clone()
         rx, ry, rt = [], [], []
         start = 0
         while start < len(order):
@@ -166,10 +167,11 @@ class ExemplarMemory:
             while end < len(order) and self._items[order[end]][0] == t:
                 end += 1
             data = ctx.data(t)
+            device = data.train_y.device  # the training device (labels never stay on the host)
             index = torch.tensor([self._items[p][1] for p in order[start:end]], device=data.train_x.device)
-            rx.append(data.train_x[index])
-            ry.append(ctx.labels(t, data.train_y[index]))
-            rt.append(torch.full((end - start,), t, device=data.train_x.device, dtype=torch.long))
+            rx.append(data.train_x[index].to(device))
+            ry.append(ctx.labels(t, data.train_y[index.to(device)]))
+            rt.append(torch.full((end - start,), t, device=device, dtype=torch.long))
             start = end
         return torch.cat(rx), torch.cat(ry), torch.cat(rt)
 
@@ -230,8 +232,9 @@ def remember(strategy, memory: ExemplarMemory, task: int,
     in evaluation mode without gradients. Returns the positions of the samples kept from ``task``."""
     ctx, net = strategy.ctx, strategy.net
     data = ctx.data(task)
+    device = data.train_y.device  # herding's batches of a split streamed from the host come here
     with _evaluation(net):
-        added = memory.add_task(task, data.train_y, features=lambda x: net.head_inputs(x, [task])[0],
+        added = memory.add_task(task, data.train_y, features=lambda x: net.head_inputs(x.to(device), [task])[0],
                                 x=data.train_x)
         if extras is not None and added:
             x, _, _ = memory.gather(ctx, added)  # one task: gather keeps the order of ``added``

@@ -8,21 +8,29 @@ cache holds what is in use). On a GPU it stays on the host when it would not fit
 a side stream, put back in the batch's order on the device, and the next batch gathered and copied
 while this one computes. Other splits go to the device whole, as before.
 
-A split kept on the host on a GPU serves the trainer's batches (``Trainer._fetch``) and evaluation
-(``Trainer._chunk``); a strategy that indexes the task's samples itself (replay's memory, expansion's
-probes, a carved validation split) needs them on the device, so on a GPU such a dataset trains with
-the strategies that take the task's training split as it is (finetune, EWC, SI, LwF, …).
+A split kept on the host on a GPU serves the trainer's batches (``Trainer._fetch``, readouts'
+``Trainer.optimize`` too) and evaluation (``Trainer._chunk``). What a strategy takes of it itself
+comes to the device in small pieces, gathered where the split is: the memory's samples
+(``ExemplarMemory.gather``), herding's and EWC's/MAS's batches, expansion's probe sample. Two things
+would copy the split whole instead, so :func:`streaming_refusal` refuses them before anything
+trains: joining a task's whole training split with other samples into one tensor
+(``StrategySpec.joins_train``: joint, iCaRL, expansion's unified classifier), and carving a
+validation split from a streamed training split (the nine tenths that stay would be a copy: a map
+has no index views).
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 
+from modstudio.data.errors import human_bytes
+from modstudio.project import features, strategy_specs
 from modstudio.project.mapping import mapped_archive
+from modstudio.project.strategy_specs import StrategySpec
 
 DEVICE_SHARE = 0.5  # a mapped split goes to a GPU whole only if it takes at most this share of its free memory
 
@@ -45,6 +53,42 @@ def keep_on_host(array: np.ndarray, device: torch.device) -> bool:
         free, _ = torch.cuda.mem_get_info(device)
         return array.nbytes > DEVICE_SHARE * free
     return False
+
+
+def streaming_refusal(spec: StrategySpec, scenario: str, params: Mapping[str, Any], streamed: Mapping[str, int],
+                      has_validation: bool, *, task: str = "the task", free: int | None = None) -> str | None:
+    """Why a run of ``spec`` cannot train a task whose splits ``streamed`` (name → bytes; "train",
+    "val", "test") stay on the host on a GPU, or None when it can. ``has_validation``: whether the
+    task has validation data (else a ``spec.validation`` strategy carves some). ``task`` names the
+    task and ``free`` is the GPU's free memory, for the message, which says what to do instead."""
+    if "train" not in streamed:
+        return None  # validation and test splits are only evaluated, a chunk at a time
+    why = _copies_train(spec, scenario, params, has_validation)
+    if why is None:
+        return None
+    others = [s.name for s in strategy_specs.specs()
+              if _copies_train(s, scenario, s.defaults(), has_validation) is None]
+    room = f" ({human_bytes(free)})" if free is not None else ""
+    carved_only = spec.validation and not has_validation and _copies_train(spec, scenario, params, True) is None
+    carve = "add a validation split to the task, " if carved_only else ""
+    return (f"{task}: its training split ({human_bytes(streamed['train'])}, mapped from the project file) takes more "
+            f"than {DEVICE_SHARE:.0%} of the GPU's free memory{room}, so it stays on the host and trains a batch at a "
+            f"time; but {why}, which would copy it into the computer's memory. To train it, {carve}choose a strategy "
+            f"that trains on the split as it is, with its default parameters ({', '.join(others) or 'none'}), or "
+            "train on the CPU (device cpu), where the map itself is the training tensor (the copy is then made in "
+            "the computer's memory, which must hold it)")
+
+
+def _copies_train(spec: StrategySpec, scenario: str, params: Mapping[str, Any], has_validation: bool) -> str | None:
+    """What in a run of ``spec`` copies a task's whole training split, or None."""
+    readout = features.task_inference(spec.name, scenario, params)
+    if scenario in spec.joins_train or (readout is not None and readout in spec.joins_train):
+        how = f" with task_inference={readout}" if readout in spec.joins_train else ""
+        return f"{spec.name}{how} joins the task's whole training split with other samples into one tensor"
+    if spec.validation and not has_validation:
+        return (f"{spec.name} selects on validation and the task has none, and carving a tenth off the training "
+                "split makes the nine tenths that stay a new tensor")
+    return None
 
 
 class HostStream:

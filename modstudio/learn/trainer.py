@@ -30,7 +30,7 @@ from modstudio.learn.optim import OPTIMIZERS, new_optimizer, new_schedule
 from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
 from modstudio.learn.recorder import RunRecorder
 from modstudio.learn.strategies import make_strategy
-from modstudio.learn.streaming import HostStream, host_tensor, keep_on_host
+from modstudio.learn.streaming import HostStream, host_tensor, keep_on_host, streaming_refusal
 from modstudio.project.mapping import check_mapped
 from modstudio.project.run import Run, now_iso
 from modstudio.project.settings import SCENARIOS, SETTING_SPECS, SettingsError, TrainingSettings, check_setting
@@ -206,6 +206,7 @@ class Trainer:
         self.values = self._stored_values()
         self.net.input_values = None if self.values is None else DeviceValues(self.values, self.device)
         self.data = [self._to_device(t) for t in self.tasks]
+        self._check_streamed()  # before a split is carved from training data, and before anything trains
         self.carved = [self._carve_validation(task) for task in range(len(self.tasks))] \
             if self.strategy.spec.validation else []
         self._class_task = torch.zeros(len(union), dtype=torch.long, device=self.device)
@@ -261,8 +262,30 @@ class Trainer:
             tensor([index[c] for c in task.classes], torch.long),
         )
 
+    def _check_streamed(self) -> None:
+        """Refuse a run whose strategy would copy a training split kept on the host whole (it joins
+        the split with other samples, or carves validation from it: ``streaming_refusal``)."""
+        s, spec = self.settings, self.strategy.spec
+        for task, (t, data) in enumerate(zip(self.tasks, self.data)):
+            streamed = {name: x.nelement() * x.element_size() for name, x in
+                        (("train", data.train_x), ("val", data.val_x), ("test", data.test_x)) if self._on_host(x)}
+            if streamed:
+                problem = streaming_refusal(spec, s.scenario, s.strategy_params, streamed, bool(len(data.val_y)),
+                                            task=f"task {task + 1} ({t.name})", free=self._device_free())
+                if problem:
+                    raise TrainingError(problem)
+
+    def _on_host(self, x: torch.Tensor) -> bool:
+        """Whether split ``x`` stays on the host while training runs on another device (streamed)."""
+        return x.device.type == "cpu" and self.device.type != "cpu"
+
+    def _device_free(self) -> int | None:
+        """The training device's free memory in bytes (a GPU's), or None where it is not known."""
+        return torch.cuda.mem_get_info(self.device)[0] if self.device.type == "cuda" else None
+
     def _carve_validation(self, task: int) -> ev.ValidationCarved | None:
-        """Give a task without validation data a stratified, seeded tenth of its training split."""
+        """Give a task without validation data a stratified, seeded tenth of its training split
+        (never one streamed from the host: ``_check_streamed`` refused that run)."""
         data = self.data[task]
         if len(data.val_y):
             return None
@@ -430,7 +453,7 @@ class Trainer:
             for b in range(n_batches):
                 self._checkpoint()
                 index = order[b * batch:(b + 1) * batch]
-                loss = loss_fn(*(self.net.inputs(t[index]) for t in tensors))  # bytes: their features
+                loss = loss_fn(*(self.net.inputs(self._fetch(t, index)) for t in tensors))  # bytes: their features
                 value = loss.item()
                 if not math.isfinite(value):
                     raise TrainingError(f"the loss became {value} in task {task + 1} ({phase}), epoch {epoch + 1}: "
@@ -470,7 +493,7 @@ class Trainer:
 
     def _chunk(self, x, start: int, stop: int) -> torch.Tensor:
         """Rows ``start:stop`` of an evaluated split on the device (streamed when kept on the host)."""
-        if x.device.type == "cpu" and self.device.type != "cpu":
+        if self._on_host(x):
             return self._host_stream().rows(x, start, stop)
         return x[start:stop]
 

@@ -102,6 +102,35 @@ class AugmentTask(ProjectCommand):
         project.tasks[self.index] = self.old
 
 
+class NormalizeTasks(ProjectCommand):
+    """Standardise the features of the tasks at ``indices`` together (``on``: mean 0, sd 1 per
+    channel over the union of their training splits, one map for all; ``data.tasks.normalize_tasks``),
+    or read them as imported again (``on=False``); one step. DataError for a task of float features,
+    before anything changes."""
+
+    def __init__(self, indices: Sequence[int], on: bool = True) -> None:
+        self.indices, self.on = sorted(set(indices)), bool(on)
+        self.old: list[Any] = []
+        self.new: list[Any] = []
+        self.text = "normalise tasks" if self.on else "stop normalising tasks"
+        if len(self.indices) == 1:
+            self.text = self.text.replace("tasks", "task")
+
+    def do(self, project: Any) -> None:
+        from modstudio.data.tasks import normalize_tasks
+
+        old = [project.tasks[i] for i in self.indices]
+        if not self.new or any(a is not b for a, b in zip(old, self.old)):  # a redo reuses the statistics
+            self.new = normalize_tasks(old, self.on)
+        self.old = old
+        for i, task in zip(self.indices, self.new):
+            project.tasks[i] = task
+
+    def undo(self, project: Any) -> None:
+        for i, task in zip(self.indices, self.old):
+            project.tasks[i] = task
+
+
 # ---------------------------------------------------------------------------- name and settings
 
 
@@ -154,5 +183,5 @@ class AddRun(ProjectCommand):
         del project.runs[index]
 
 
-__all__ = ["ProjectCommand", "AddTasks", "RemoveTasks", "MoveTask", "RenameTask", "RenameProject",
-           "ChangeSettings", "AddRun"]
+__all__ = ["ProjectCommand", "AddTasks", "RemoveTasks", "MoveTask", "RenameTask", "AugmentTask", "NormalizeTasks",
+           "RenameProject", "ChangeSettings", "AddRun"]

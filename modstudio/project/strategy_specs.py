@@ -43,6 +43,11 @@ class StrategySpec:
     laterals: bool = False  # adds lateral connections from earlier tasks' columns
     memory: bool = False  # keeps a buffer of earlier tasks' samples (path strategies: class scenario, readouts)
     validation: bool = False  # selects on a validation split: one is carved from training data if a task has none
+    # The runs in which it trains on a task's whole training split joined with other samples into one
+    # new tensor (joint: every task seen; iCaRL: the exemplars): the scenarios ("task", "class") or
+    # class-scenario readouts ("unified", as ``features.task_inference`` names them) where it does. A split
+    # streamed from the host (``learn/streaming.py``) would be copied whole, so these runs refuse one.
+    joins_train: tuple[str, ...] = ()
     params: tuple[ParamSpec, ...] = ()
 
     def defaults(self) -> dict[str, Any]:
@@ -158,7 +163,7 @@ for _spec in (
     StrategySpec(
         "joint", "Joint (upper reference)",
         "Trains on the data of every task seen so far together: what continual methods aim for.",
-        reference="multi-task training on all data seen, the upper reference"),
+        reference="multi-task training on all data seen, the upper reference", joins_train=("task", "class")),
     StrategySpec(
         "ewc", "EWC (online)",
         "Elastic weight consolidation: a quadratic penalty keeps weights important to old tasks close.",
@@ -214,7 +219,7 @@ for _spec in (
         "Rehearses herded exemplars with a distillation loss, and (class scenario) classifies by the nearest "
         "mean of each class's exemplars.",
         reference="Rebuffi et al. 2017, iCaRL: Incremental Classifier and Representation Learning (CVPR)",
-        memory=True,
+        memory=True, joins_train=("task", "class"),
         params=(MEMORY, ParamSpec(MEMORY_SELECTION.name, "choice", "herding", MEMORY_SELECTION.doc,
                                   choices=MEMORY_SELECTION.choices))),
     StrategySpec(
@@ -237,7 +242,7 @@ for _spec in (
         "where needed.",
         reference="after MNTDP (Veniat et al. 2021): reuse the most similar task's modules, grow the rest, "
                   "select on validation; class scenario: DER's unified classifier (Yan et al. 2021)",
-        path_based=True, memory=True, validation=True,
+        path_based=True, memory=True, validation=True, joins_train=("unified",),
         params=(_int("search_epochs", 0, "epochs each candidate trains; 0 = half the task's epochs", high=10**6),
                 _int("probe_epochs", 1, "epochs of the probe that ranks earlier tasks by similarity", high=10**6),
                 _int("probe_sources", 3, "earlier tasks probed, the best by a nearest-class-mean ranking first",

@@ -139,7 +139,8 @@ def _rebuild(entry: TaskEntry, label: str, strict: bool, warnings: list[str], li
     from modstudio.data import MAX_BYTES, DataError, Task, rebuild_task
 
     try:
-        rebuilt = rebuild_task(entry.origin, max_bytes=MAX_BYTES, max_generated_bytes=limits.max_generated_bytes)
+        rebuilt = rebuild_task(entry.origin, max_bytes=MAX_BYTES, max_generated_bytes=limits.max_generated_bytes,
+                               normalize=entry.meta.get("normalize"))  # the saved mean/sd, applied again
     except Exception as exc:  # the recipe is untrusted and its source may be gone
         raise ProjectFileError(f"{label}: cannot rebuild the task from its source {entry.origin!r:.200}: "
                                f"{exc}") from None

@@ -40,10 +40,8 @@ def test_task_fingerprint_changes_with_data_not_name(task):
     assert Task.from_dict(meta, arrays).fingerprint != task.fingerprint
 
 
-def test_normalization_is_derived(task):
-    mean, std = task.normalization
-    assert mean.shape == std.shape == task.sample_shape and (std > 0).all()
-    assert np.allclose(mean, task.train.x.mean(axis=0), atol=1e-6)
+def test_a_task_is_not_normalised_unless_asked(task):
+    assert task.normalization is None and "normalize" not in task.to_dict()  # tests/data/test_normalize.py
 
 
 def _bad(task, **changes):

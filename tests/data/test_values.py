@@ -66,7 +66,7 @@ def test_builders_keep_bytes_where_the_mapping_allows():
         assert t.fingerprint == f.fingerprint and t.to_dict()["values"] == CHANNELS.to_dict()
         assert "values" not in f.to_dict() and f.to_dict()["format"] == 1  # a float task's metadata reads as before
         np.testing.assert_array_equal(t.test.floats(), f.test.x)
-        np.testing.assert_array_equal(t.normalization[0], f.normalization[0])
+        np.testing.assert_array_equal(t.train.floats(), f.train.x)
     one = Dataset(Encoded(X8, UNIT), Y)
     assert permuted(one, n_tasks=2)[1].train.x.dtype == np.uint8  # one mapping: a permutation keeps bytes
     mixed = permuted(stored, n_tasks=2)  # per channel: a permutation mixes channels, so floats

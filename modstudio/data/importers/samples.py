@@ -24,41 +24,43 @@ from modstudio.data.importers.files import MAX_BYTES, _guard, _need_file, _open_
 from modstudio.data.importers.images import IMAGE_SUFFIXES, _decode
 from modstudio.data.importers.npy import _ZIP_ERRORS, _load_npy, _npz_members, _read_member
 from modstudio.data.importers.options import _user_path
+from modstudio.data.values import UNIT, ValueMap
 
 MAX_SAMPLES = 100_000
 """Most samples one file to predict may hold."""
 
 SUFFIXES = (*IMAGE_SUFFIXES, ".csv", ".tsv", ".txt", ".npy", ".npz")
-NORMALIZATIONS = ("unit", "signed", "standard")  # an image folder's (``images.IMAGE_NORMALIZATIONS``)
 
 
-def read_samples(path: str | Path, sample_shape: Sequence[int], normalize: str = "unit",
+def read_samples(path: str | Path, sample_shape: Sequence[int], values: ValueMap | None = None,
                  max_bytes: int = MAX_BYTES) -> tuple[np.ndarray, list[int]]:
     """(samples as float32 N × ``sample_shape``, the shape as read from the file: an image's as converted).
 
     An image is converted to the sample's channels and resized to its height and width, its pixels
-    scaled as an image folder's are (``normalize``: "unit" 0 … 1, "signed" −1 … 1, "standard" mean 0
-    and standard deviation 1 per channel, of this image: the folder's own figures are not kept);
+    mapped as the tasks' bytes were in training (``values``, the tasks' ``ValueMap``: an image folder's
+    scaling and any normalisation by the data's mean/sd; None, for tasks of float features: 0 … 1);
     a flat sample of s×s (or 3×s×s) values takes a grey (or RGB)
     s×s image, flattened. A CSV holds one sample a row (a header row is skipped; a row with one
     cell more than a sample has the last cell as its label, which is ignored). An NPY is one
-    array; an NPZ's array is ``x`` or its only array. An array fits when it is one sample or a
+    array; an NPZ's array is ``x`` or its only array; an array of bytes (uint8) is mapped by ``values``
+    as an image is, any other is taken as features. An array fits when it is one sample or a
     batch of them, of the sample's shape or of its number of values."""
-    if normalize not in NORMALIZATIONS:
-        raise DataError(f"normalize must be one of {list(NORMALIZATIONS)}, got {normalize!r}")
     p = _user_path(path, "the file")
     _need_file(p, p.name)
     shape = tuple(int(s) for s in sample_shape)
     suffix = p.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
-        raw = _image(p, shape, max_bytes, normalize)
-        x = raw.reshape(1, *shape)
+        raw = _image(p, shape, max_bytes)
+        x = (values or UNIT).apply(raw.reshape(1, *shape))
     elif suffix in (".csv", ".tsv", ".txt"):
         raw = _csv_rows(p, shape, max_bytes)
         x = raw.reshape(len(raw), *shape)
     elif suffix in (".npy", ".npz"):
         raw = _load_npy(p, max_bytes) if suffix == ".npy" else _npz_array(p, max_bytes)
         x = fit(raw, shape, p.name)
+        if x.dtype == np.uint8 and values is not None:
+            values.check(x.shape, p.name)
+            x = values.apply(x)
     else:
         raise DataError(f"{p.name}: cannot predict from a {p.suffix or 'file without an extension'}; give an "
                         "image (.png, .jpg, .bmp), a CSV (.csv, .tsv, .txt) or a NumPy file (.npy, .npz)")
@@ -89,8 +91,8 @@ def _shape(shape: Sequence[int]) -> str:
     return "×".join(str(int(s)) for s in shape) if len(shape) else "()"
 
 
-def _image(p: Path, shape: tuple[int, ...], limit: int, normalize: str) -> np.ndarray:
-    """The image converted and resized to ``shape``: C×H×W (C 1 or 3), H×W, or s×s (3×s×s) values."""
+def _image(p: Path, shape: tuple[int, ...], limit: int) -> np.ndarray:
+    """The image's bytes converted and resized to ``shape``: C×H×W (C 1 or 3), H×W, or s×s (3×s×s) values."""
     from PIL import Image
 
     if len(shape) == 3 and shape[0] in (1, 3):
@@ -110,13 +112,7 @@ def _image(p: Path, shape: tuple[int, ...], limit: int, normalize: str) -> np.nd
         raise DataError(f"{p.name}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - Pillow's decoders on untrusted bytes raise many types
         raise DataError(f"{p.name}: not a readable image ({type(exc).__name__}: {exc})") from None
-    x = pixels.transpose(2, 0, 1).astype(np.float32) / np.float32(255.0)  # C×H×W in [0, 1]
-    if normalize == "signed":
-        return x * np.float32(2.0) - np.float32(1.0)
-    if normalize == "standard":
-        mean, sd = x.mean(axis=(1, 2), keepdims=True), x.std(axis=(1, 2), keepdims=True)
-        return (x - mean) / np.where(sd > 0, sd, np.float32(1.0))
-    return x
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))  # C×H×W bytes
 
 
 def _square(n: int) -> int:

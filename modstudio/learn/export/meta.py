@@ -17,6 +17,14 @@ META_FILE = "modstudio.json"  # the extra file in TorchScript and pt2 archives
 FORMAT_VERSION = 1
 
 
+def from_bytes_text(values: dict) -> str:
+    """A task's ``from_bytes`` in words, as the Python export's docstring says it."""
+    def numbers(v):
+        return f"{v[0]:.4g}" if len(v) == 1 else "(" + ", ".join(f"{x:.4g}" for x in v) + ")"
+    return (f"(byte / {values['divisor']:g} − {numbers(values['shift'])}) / {numbers(values['spread'])}"
+            + (" per channel" if len(values["shift"]) > 1 else ""))
+
+
 def describe(project, run, tasks: Sequence[int] | None, *, shared_head: bool, inputs, outputs) -> dict:
     """The metadata of an export of ``tasks`` (None: every trained task, one model per call)."""
     trained = len(run.paths)
@@ -36,14 +44,16 @@ def describe(project, run, tasks: Sequence[int] | None, *, shared_head: bool, in
         "input": {
             "shape": list(project.tasks[0].sample_shape),  # per sample; the batch dimension comes first
             "dtype": "float32",
-            # The trainer feeds the raw values: apply nothing, just keep inputs in this range.
-            "normalization": "none",
+            # "none": the tasks hold float features, fed as they are; "from_bytes": the tasks hold 8-bit
+            # samples and the model takes the features they stand for (each task's "from_bytes").
+            "normalization": "none" if all(t.values is None for t in project.tasks[:trained]) else "from_bytes",
             "value_range": [min(lo for lo, _ in ranges), max(hi for _, hi in ranges)],
         },
         "inputs": list(inputs),
         "outputs": list(outputs),
         "tasks": [
-            {"index": i, "name": t.name, "classes": list(t.classes), "class_names": list(t.class_names)}
+            {"index": i, "name": t.name, "classes": list(t.classes), "class_names": list(t.class_names),
+             "from_bytes": None if t.values is None else t.values.to_dict()}
             for i, t in enumerate(project.tasks[:trained])
         ],
         "exported_tasks": exported,

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from modstudio.learn import builders
+from modstudio.learn.export.meta import from_bytes_text
 from modstudio.learn.network import ChannelMix, LateralAdapter, ModularNetwork
 
 PARITY_TOLERANCE = 1e-6  # the generated code runs the same torch layers in the same order: exact in practice
@@ -492,6 +493,14 @@ def _docstring(text: str, indent: str) -> list[str]:
             f'{indent}"""']
 
 
+def _from_bytes(tasks: list[dict]) -> str:
+    """How the tasks' bytes became features, in words: one mapping, or each task's where they differ."""
+    maps = [t["from_bytes"] for t in tasks if t["from_bytes"]]
+    if all(m == maps[0] for m in maps):
+        return from_bytes_text(maps[0])
+    return "; ".join(f"task {t['index']}: {from_bytes_text(t['from_bytes'])}" for t in tasks if t["from_bytes"])
+
+
 def _escape(text: str) -> str:
     """Text that is safe inside a triple-quoted docstring whatever a name holds."""
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
@@ -521,7 +530,9 @@ def _file(meta, net, tasks, all_tasks, shared, class_name, body, helpers, weight
         head.append(f"  {mark}{t['index']}  {t['name']}: classes {', '.join(t['class_names'])}")
     head += [
         "",
-        f"Input: x, float32, (batch, {', '.join(map(str, shape))}); the raw values as in training, no normalisation",
+        f"Input: x, float32, (batch, {', '.join(map(str, shape))}); " + (
+            "the raw values as in training, no normalisation" if meta["input"]["normalization"] == "none" else
+            "the features 8-bit samples stood for in training: x = " + _from_bytes(meta["tasks"])),
         f"(training saw {low:g} to {high:g}).",
     ]
     call = "model(x, 0)" if all_tasks and not shared else "model(x)"

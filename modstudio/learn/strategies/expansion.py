@@ -240,13 +240,19 @@ class Expansion(Strategy):
         net, ctx = self.net, self.ctx
         data = ctx.data(task)
         n = min(len(data.train_x), PROBE_SAMPLE)
-        x, y = data.train_x[:n], data.train_y[:n]
+        y = data.train_y[:n]
+        x = data.train_x[:n].to(y.device)  # the sample only, of a split streamed from the host
         sources = net.feature_sources(task)
         with torch.no_grad():
             scored = []
             for earlier in sources:
-                train_f, val_f = (f.flatten(1) for f in net.head_inputs(torch.cat([x, data.val_x]), [earlier])[0]
-                                  .split([n, len(data.val_x)]))
+                if data.val_x.device == y.device:
+                    train_f, val_f = (f.flatten(1) for f in net.head_inputs(torch.cat([x, data.val_x]), [earlier])[0]
+                                      .split([n, len(data.val_x)]))
+                else:  # a validation split streamed from the host: its features a chunk at a time
+                    train_f = net.head_inputs(x, [earlier])[0].flatten(1)
+                    val_f = torch.cat([net.head_inputs(data.val_x[i:i + PROBE_SAMPLE].to(y.device), [earlier])[0]
+                                       .flatten(1) for i in range(0, len(data.val_x), PROBE_SAMPLE)])
                 classes = torch.unique(y)
                 means = torch.stack([train_f[y == c].mean(0) for c in classes])
                 predicted = classes[torch.cdist(val_f, means).argmin(1)]

@@ -60,7 +60,8 @@ class ImportancePenalty(Strategy):
             if (batches - 1) % collective.world_size != collective.rank:
                 continue
             self.net.zero_grad(set_to_none=True)
-            objective(x[start:start + batch], y[start:start + batch]).backward()
+            labels = y[start:start + batch]  # on the training device; x may be streamed from the host
+            objective(x[start:start + batch].to(labels.device), labels).backward()
             for k, p in shared.items():
                 if p.grad is not None:
                     total[k] += statistic(p.grad.detach())
