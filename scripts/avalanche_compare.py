@@ -20,11 +20,23 @@ the final test accuracy, from each side's own evaluation. Strategy parameters: M
 defaults, passed to Avalanche by its names (``AVALANCHE``). A-GEM's memory: ModStudio shares 200
 samples over the tasks seen; Avalanche keeps ``patterns_per_exp`` per task, set to 200 / 5 = 40 so
 the final memories are the same size. iCaRL has no task-incremental form in Avalanche.
+
+Avalanche 0.6.0's SI does nothing on the CPU: ``SynapticIntelligencePlugin.extract_weights`` stores
+``param.detach().cpu().flatten()``, which on the CPU is a view of the live parameter, not a copy, so
+the "old" and "new" weights of every step are the same tensor, each step's movement is 0 and every
+importance is 0 (SI trains as plain fine-tuning). It also caps every importance at 0.001
+(``update_ewc_data``'s ``clip_to``), which Zenke et al. do not. The Avalanche side therefore runs SI
+three times: as shipped (``si``), with the weights copied (``si_copied``), and with the weights copied
+and no cap (``si_paper``, the paper's form). Avalanche's iCaRL loss is the sigmoid cross-entropy over
+every output, classes not seen yet included (pushed to 0); Rebuffi et al.'s, and ModStudio's, is over
+the classes seen so far: ``icarl_paper`` runs Avalanche's with that one change. Each change is a swap
+of one method for the run (``_paper_forms``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -35,6 +47,8 @@ STRATEGIES = ("si", "mas", "agem", "icarl", "gdumb")
 SCENARIOS = ("task", "class")
 DATASETS = {"split-digits": 64, "split-mnist1d": 128}  # hidden width of both layers
 MEMORY = 200
+VARIANTS = {"si_copied": "si (Avalanche: weights copied)", "si_paper": "si (Avalanche: copied, uncapped)",
+            "icarl_paper": "icarl (Avalanche: loss over seen classes)"}
 
 
 # ----------------------------------------------------------------------------- ModStudio's side
@@ -104,10 +118,13 @@ def mnist1d(out: Path) -> None:
 
 AVALANCHE = {  # ModStudio's defaults (project/strategy_specs.py) by Avalanche's names
     "si": lambda: {"si_lambda": 1.0, "eps": 1e-3},
+    "si_copied": lambda: {"si_lambda": 1.0, "eps": 1e-3},
+    "si_paper": lambda: {"si_lambda": 1.0, "eps": 1e-3},
     "mas": lambda: {"lambda_reg": 1.0, "alpha": 0.5},
     "agem": lambda: {"patterns_per_exp": MEMORY // 5, "sample_size": None},  # sample_size: the batch size
     "gdumb": lambda: {"mem_size": MEMORY},
     "icarl": lambda: {"memory_size": MEMORY, "buffer_transform": None, "fixed_memory": True},
+    "icarl_paper": lambda: {"memory_size": MEMORY, "buffer_transform": None, "fixed_memory": True},
 }
 
 
@@ -115,8 +132,8 @@ def avalanche_side(out: Path, seeds: int) -> None:
     results = {}
     for name in DATASETS:
         for scenario in SCENARIOS:
-            for strategy in STRATEGIES:
-                if strategy == "icarl" and scenario == "task":
+            for strategy in (*STRATEGIES, *VARIANTS):
+                if strategy.startswith("icarl") and scenario == "task":
                     continue
                 accs = [_avalanche_run(out, name, scenario, strategy, seed) for seed in range(seeds)]
                 results[f"{name}/{scenario}/{strategy}"] = accs
@@ -176,22 +193,73 @@ def _avalanche_run(out: Path, name: str, scenario: str, strategy: str, seed: int
     params = AVALANCHE[strategy]()
     if strategy == "agem" and params["sample_size"] is None:
         params["sample_size"] = settings["batch_size"]
-    if strategy == "icarl":
+    if strategy.startswith("icarl"):
         classifier = torch.nn.Linear(width, 10)
         model_params = [*body.parameters(), *classifier.parameters()]
         learner = ICaRL(feature_extractor=body, classifier=classifier,
                         optimizer=torch.optim.Adam(model_params, lr=settings["lr"]), **params, **common)
     else:
         model = MultiHead() if task_il else torch.nn.Sequential(body, torch.nn.Linear(width, 10))
-        cls = {"si": SynapticIntelligence, "mas": MAS, "agem": AGEM, "gdumb": GDumb}[strategy]
+        cls = {"si": SynapticIntelligence, "si_copied": SynapticIntelligence, "si_paper": SynapticIntelligence,
+               "mas": MAS, "agem": AGEM, "gdumb": GDumb}[strategy]
         learner = cls(model=model, optimizer=torch.optim.Adam(model.parameters(), lr=settings["lr"]),
                       criterion=torch.nn.CrossEntropyLoss(), **params, **common)
-    for experience in bench.train_stream:
-        learner.train(experience)
+    with _paper_forms(strategy):
+        for experience in bench.train_stream:
+            learner.train(experience)
     metrics = learner.eval(bench.test_stream)
     accs = [v for k, v in metrics.items() if k.startswith("Top1_Acc_Exp/eval_phase/test_stream/")]
     assert len(accs) == settings["tasks"], sorted(metrics)
     return float(sum(accs) / len(accs))
+
+
+@contextlib.contextmanager
+def _paper_forms(strategy: str):
+    """Avalanche's SI with its weight snapshots copied (``si_copied``), and uncapped (``si_paper``);
+    its iCaRL loss over the classes seen so far (``icarl_paper``): see the module's docstring. The
+    plugins call their static methods by class, so the class's methods are swapped while the run lasts."""
+    import torch
+    from avalanche.training.losses import ICaRLLossPlugin as Loss
+    from avalanche.training.plugins import SynapticIntelligencePlugin as Plugin
+
+    shipped = {(Plugin, name): Plugin.__dict__[name] for name in ("extract_weights", "update_ewc_data")}
+    shipped.update({(Loss, name): Loss.__dict__.get(name) for name in ("__call__", "before_training_exp")})
+
+    @torch.no_grad()
+    def copying(model, target, excluded_parameters):
+        for name, param in Plugin.allowed_parameters(model, excluded_parameters):
+            target[name].data = param.detach().cpu().flatten().clone()
+
+    def uncapped(net, ewc_data, syn_data, clip_to, *args, **kwargs):
+        return shipped[Plugin, "update_ewc_data"].__func__(net, ewc_data, syn_data, float("inf"), *args, **kwargs)
+
+    def note_classes(self, strategy, **kwargs):
+        self.current = [int(c) for c in strategy.experience.classes_in_this_experience]
+
+    def seen_only(self, logits, targets):
+        seen = sorted(set(self.old_classes) | set(self.current))
+        column = {c: i for i, c in enumerate(seen)}
+        one_hot = torch.zeros(len(targets), len(seen), device=logits.device)
+        one_hot[range(len(targets)), [column[int(t)] for t in targets]] = 1
+        if self.old_logits is not None:
+            one_hot[:, [column[c] for c in self.old_classes]] = torch.sigmoid(self.old_logits)[:, self.old_classes]
+            self.old_logits = None
+        return self.criterion(torch.sigmoid(logits[:, seen]), one_hot)
+
+    if strategy in ("si_copied", "si_paper"):
+        Plugin.extract_weights = staticmethod(copying)
+    if strategy == "si_paper":
+        Plugin.update_ewc_data = staticmethod(uncapped)
+    if strategy == "icarl_paper":
+        Loss.__call__, Loss.before_training_exp = seen_only, note_classes
+    try:
+        yield
+    finally:
+        for (cls, name), method in shipped.items():
+            if method is not None:
+                setattr(cls, name, method)
+            elif name in cls.__dict__:  # added for the run: the inherited one serves again
+                delattr(cls, name)
 
 
 # ----------------------------------------------------------------------------- the table
@@ -207,11 +275,14 @@ def table(out: Path) -> str:
     theirs = json.loads((out / "avalanche.json").read_text())
     lines = ["| data | scenario | strategy | ModStudio ACC | Avalanche ACC | Δ (points) | within the larger sd? |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for key in ours:
-        if key not in theirs:
+    rows = [(k, k) for k in ours] + [(k, k.rsplit("/", 1)[0] + "/" + v) for k in ours for v in VARIANTS
+                                       if v.startswith(k.rsplit("/", 1)[1] + "_")]
+    for key, their_key in sorted(rows, key=lambda r: (list(ours).index(r[0]), r[1])):
+        if their_key not in theirs:
             continue
-        name, scenario, strategy = key.split("/")
-        a, b = ours[key], theirs[key]
+        name, scenario, strategy = their_key.split("/")
+        strategy = VARIANTS.get(strategy, strategy)
+        a, b = ours[key], theirs[their_key]
         delta = 100 * (statistics.mean(a) - statistics.mean(b))
         spread = 100 * max(statistics.stdev(a), statistics.stdev(b))
         lines.append(f"| {name} | {scenario} | {strategy} | {_mean_sd(a)} | {_mean_sd(b)} | {delta:+.1f} | "

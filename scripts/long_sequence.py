@@ -2,6 +2,10 @@
 (expansion's search cost per task, progressive's lateral growth, parameters against accuracy).
 
     python scripts/long_sequence.py expansion [--epochs 10] [--tasks 20] [--param tolerance=0.03]
+        [--hidden 64,256,256]
+
+``--hidden``: one MLP block per width instead of the permuted-digits example's 128-128 (a narrow first
+layer makes the input layer, which a permutation calls for anew, a small part of the network).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import json
 import time
 
 from modstudio.data import load_builtin, permuted
-from modstudio.examples import build_example
+from modstudio.examples import _mlp_project, build_example
 from modstudio.learn.trainer import Trainer
 from modstudio.project import TrainingSettings
 
@@ -22,10 +26,14 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--hidden", help="widths of the MLP blocks, comma-separated (default: the example's)")
     args = parser.parse_args()
     params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
-    graph = build_example("permuted-digits").graph  # the example's 128-128 MLP
     tasks = permuted(load_builtin("digits", flat=True), n_tasks=args.tasks)
+    if args.hidden:
+        graph = _mlp_project("permuted digits", [], [int(w) for w in args.hidden.split(",")]).graph
+    else:
+        graph = build_example("permuted-digits").graph  # the example's 128-128 MLP
     settings = TrainingSettings(strategy=args.strategy, epochs=args.epochs, batch_size=32, lr=3e-3, device="cpu",
                                 strategy_params=params)
     started = time.monotonic()
@@ -33,6 +41,9 @@ def main() -> int:
     m, seconds = run.metrics, run.metrics.seconds_per_task
     print(f"{args.strategy}{' ' + json.dumps(params) if params else ''}: {run.status} {run.message}".rstrip())
     print(f"  ACC {m.acc * 100:.2f} %, parameters {m.total_parameters:,}, {time.monotonic() - started:.0f} s in all")
+    if run.paths:  # per task, each node in the path's order: G grown for it, r reused from an earlier task
+        print("  modules per task", " ".join("".join("r" if any(p.get(n) == i for p in run.paths[:t]) else "G"
+                                                     for n, i in path.items()) for t, path in enumerate(run.paths)))
     print("  seconds per task", [round(s, 2) for s in seconds])
     if len(seconds) >= 5:
         print(f"  last task / task 2 = {seconds[-1] / seconds[1]:.2f}; "
