@@ -8,7 +8,6 @@ never fatal.
 from __future__ import annotations
 
 import platform
-import time
 from typing import Any, Callable
 
 

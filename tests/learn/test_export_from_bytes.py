@@ -9,7 +9,6 @@ import numpy as np
 import modstudio as ms
 from modstudio.data import UNIT, Encoded, Split, Task
 from modstudio.data.tasks import normalize_tasks
-from modstudio.graph import Graph
 from modstudio.learn.export import export
 from modstudio.project import Project, TrainingSettings
 
