@@ -18,7 +18,9 @@ def _ratio_is_of_the_seconds(report) -> None:
 
 
 def test_the_engine_section_reports_both_loops_on_the_device_asked_for():
-    report = bench_engine(epochs=1, repeats=1, device="cpu")
+    report = bench_engine(epochs=1, repeats=3, device="cpu")
+    assert len(report["pair_ratios"]) == 3
+    assert report["median_pair_ratio"] == sorted(report["pair_ratios"])[1]
     assert ", cpu," in report["workload"]
     assert report["engine_s"] > 0 and report["plain_pytorch_s"] > 0
     _ratio_is_of_the_seconds(report)
@@ -33,6 +35,7 @@ def test_the_workloads_at_scale_train_bytes_on_both_sides(name, shape):
     assert "120 samples" in report["workload"] and "cpu" in report["workload"]
     assert report["engine_samples_per_s"] > 0 and report["plain_samples_per_s"] > 0
     _ratio_is_of_the_seconds(report)
+    assert len(report["pair_ratios"]) == 1 and report["median_pair_ratio"] == report["pair_ratios"][0]
 
 
 def test_a_device_this_machine_lacks_is_reported_not_fatal():
