@@ -39,6 +39,7 @@ Callback = Callable[[ev.Event], None]
 
 PROGRESS_INTERVAL_S = 0.25
 EVAL_BATCH = 4096
+EVAL_BYTES = 8 * 2**20  # at most this many bytes of float features per evaluated chunk (big images: fewer samples)
 VALIDATION_CARVE = 0.1  # of a task's training data, when the strategy needs validation and it has none
 
 
@@ -64,6 +65,13 @@ class TaskTensors:
     test_x: torch.Tensor
     test_y: torch.Tensor
     union_labels: torch.Tensor  # local label → index in the union of all tasks' classes
+
+
+def eval_step(x: torch.Tensor) -> int:
+    """Samples per evaluated chunk: ``EVAL_BATCH``, fewer where their float features would pass
+    ``EVAL_BYTES``, so evaluating data larger than memory never holds a big float copy at once."""
+    per_sample = 4 * max(1, x[0].nelement()) if len(x) else 4
+    return max(1, min(EVAL_BATCH, EVAL_BYTES // per_sample))
 
 
 class Trainer:
@@ -618,8 +626,9 @@ class Trainer:
         x, y = (data.val_x, data.val_y) if split == "val" else (data.test_x, data.test_y)
         correct = inferred = 0
         lo, hi = self._eval_range(len(x))
-        for start in range(lo, hi, EVAL_BATCH):
-            xb, yb = self._chunk(x, start, min(start + EVAL_BATCH, hi)), y[start:min(start + EVAL_BATCH, hi)]
+        step = eval_step(x)
+        for start in range(lo, hi, step):
+            xb, yb = self._chunk(x, start, min(start + step, hi)), y[start:min(start + step, hi)]
             predicted, chosen = self._predict(xb, task, overrides, local)
             correct += int((predicted == self._target(task, yb)).sum())
             if chosen is not None:

@@ -215,3 +215,13 @@ def test_on_a_gpu_joint_on_a_streamed_split_is_refused_naming_the_free_memory(fi
     _, run = _train(files["val"], True, "joint", events=events, device="cuda")
     assert run.status == "failed" and "GPU's free memory (" in run.message and "task 1 (a)" in run.message
     assert not any(type(e).__name__ == "TaskStarted" for e in events)
+
+
+def test_evaluation_chunks_hold_a_bounded_float_copy():
+    """Big images are evaluated a few at a time: a chunk's float features stay within EVAL_BYTES."""
+    from modstudio.learn.trainer import EVAL_BATCH, EVAL_BYTES, eval_step
+
+    assert eval_step(torch.zeros(10, 64, dtype=torch.uint8)) == EVAL_BATCH  # small samples: the full batch
+    step = eval_step(torch.zeros(10, 1, 64, 64, dtype=torch.uint8))
+    assert step * 64 * 64 * 4 <= EVAL_BYTES < (step + 1) * 64 * 64 * 4
+    assert eval_step(torch.zeros(0, 3, 32, 32)) >= 1
