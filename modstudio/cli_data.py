@@ -89,7 +89,7 @@ def _get(args) -> int:
             results = get(name, mirrors=args.mirror, source=args.source, progress=bar)
         except KeyboardInterrupt:
             bar.close()
-            print(f"\nmodstudio data get: interrupted; what was received is kept, run the same command to resume",
+            print("\nmodstudio data get: interrupted; what was received is kept, run the same command to resume",
                   file=sys.stderr)
             return 130
         except DataError as exc:  # ChecksumError, DownloadError, files missing from --from

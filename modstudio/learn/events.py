@@ -146,6 +146,7 @@ class CandidateEvaluated(Event):
     new_parameters: int
     source_task: int
     reuse: str = "prefix"  # "prefix": reuse the first nodes, grow the rest; "suffix": grow the first
+    init: str = "copy"  # how the grown modules started: "copy" of the source's, or "fresh" (initialised anew)
 
 
 @dataclass(frozen=True)

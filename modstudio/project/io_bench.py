@@ -20,7 +20,6 @@ from typing import Callable
 import numpy as np
 import safetensors.numpy as stnp
 
-from modstudio.graph import Graph
 from modstudio.project.loading import load_project
 from modstudio.project.model import Project
 from modstudio.project.run import Run

@@ -251,7 +251,10 @@ for _spec in (
                                                        "rest (new inputs, similar concepts)"),
                 _float("tolerance", 0.01, "validation accuracy a cheaper candidate may lose and still win",
                        high=1.0),
-                ParamSpec("warm_start", "bool", True, "grown modules start as copies of the reused task's"),
+                ParamSpec("warm_start", "bool", True, "grown modules start as copies of the reused task's, "
+                                                      "the head as a copy of its head when the classes are the same"),
+                ParamSpec("suffix_fresh", "bool", True, "also try each suffix candidate with its grown modules "
+                                                        "fresh (inputs unlike the source's, e.g. permuted pixels)"),
                 task_inference("gate", ("unified", *ROUTERS)),
                 _float("aux_weight", 1.0, "class scenario, unified: weight of DER's auxiliary new-vs-old loss"),
                 _int("balance_epochs", 0, "class scenario, unified: epochs the classifier is re-balanced on the "

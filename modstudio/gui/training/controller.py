@@ -291,8 +291,9 @@ class TrainingController(QObject):
             return f"  {event.describe()}"
         if kind == "candidate_evaluated":
             which = "last" if event.reuse == "suffix" else "first"
-            return (f"  candidate: reuse the {which} {event.reused} module(s) of T{event.source_task + 1}, grow the "
-                    f"rest → val {event.val_accuracy * 100:.1f} % (+{event.new_parameters:,} parameters)")
+            grow = "grow the rest anew" if event.init == "fresh" else "grow the rest"
+            return (f"  candidate: reuse the {which} {event.reused} module(s) of T{event.source_task + 1}, {grow} "
+                    f"→ val {event.val_accuracy * 100:.1f} % (+{event.new_parameters:,} parameters)")
         if kind == "module_reused":
             return f"  {self._node_name(event.node_id)}: reuses instance {event.instance} of T{event.from_task + 1} (frozen)"
         if kind == "module_added" and event.task > 0:

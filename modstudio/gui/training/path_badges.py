@@ -203,7 +203,8 @@ def live_badges(state, report, path_based: bool) -> dict[str, NodeBadge]:
             if depth in reused:
                 badges[node] = NodeBadge(f"try reuse ← T{c.source_task + 1}", CANDIDATE, f"val {c.val_accuracy:.0%}")
             else:
-                badges[node] = NodeBadge("try grow", CANDIDATE, f"val {c.val_accuracy:.0%}")
+                grow = "try grow anew" if c.init == "fresh" else "try grow"
+                badges[node] = NodeBadge(grow, CANDIDATE, f"val {c.val_accuracy:.0%}")
     return badges
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QSizePolicy, Q
 
 from modstudio.gui import theme
 from modstudio.gui.numbers import compact_count
-from modstudio.gui.training.state import PATH_READOUTS, READOUT_LABEL
+from modstudio.gui.training.state import PATH_READOUTS
 from modstudio.project.features import READOUT_TEXT
 
 # Readable on both themes, distinct for ten tasks (Tableau 10, slightly brightened).

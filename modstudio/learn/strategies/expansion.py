@@ -9,7 +9,12 @@ the first k and reuse the rest (``suffix_reuse``: new inputs, similar concepts);
 ``search_epochs`` (0: half the task's epochs, enough for validation accuracy to separate them).
 Among those within ``tolerance`` of the best validation accuracy, the one adding the fewest
 parameters wins and finishes training. Grown modules start as copies of the source's
-(``warm_start``). Earlier tasks' modules are frozen, so nothing learned is forgotten.
+(``warm_start``), and so does the new task's head when both tasks have the same classes (permuted
+or rotated inputs: the source's head already reads those classes from the features reused). A
+suffix candidate is also tried with its grown modules fresh (``suffix_fresh``): for inputs unlike
+the source's (permuted pixels) a copy of its input weights is a poor start, for similar ones
+(rotated digits) a good one, and the search tells which. Earlier tasks' modules are frozen, so
+nothing learned is forgotten.
 
 Class scenario (``task_inference``): ``gate`` (the default), ``memory`` and ``confidence`` keep
 the per-task heads and name the task with a router (``routing.py``); ``unified`` predicts through
@@ -112,17 +117,19 @@ class Expansion(Strategy):
         depth = len(net.trainable_nodes)
         net.set_path(task, dict(net.paths[source]))
         head = net.instances(net.head_id)[task]
+        if self.params["warm_start"] and torch.equal(ctx.data(task).union_labels, ctx.data(source).union_labels):
+            head.load_state_dict(net.instances(net.head_id)[source].state_dict())  # the same classes
         head_init = copy.deepcopy(head.state_dict())
         search_epochs = self._search_epochs()
         results = []
-        for kind, grown in self._candidates(depth):
-            overrides = self._candidate(source, grown)
+        for kind, grown, init in self._candidates(depth):
+            overrides = self._candidate(source, grown, init == "copy")
             head.load_state_dict(head_init)
             ctx.fit(task, search_epochs, overrides=overrides, phase="search")
             accuracy = ctx.accuracy(task, "val", overrides=overrides, local=True)
             new_params = sum(p.numel() for m in overrides.values() for p in m.parameters())
             reused = depth - len(grown)
-            ctx.emit(CandidateEvaluated(task, reused, accuracy, new_params, source, kind))
+            ctx.emit(CandidateEvaluated(task, reused, accuracy, new_params, source, kind, init))
             results.append((overrides, accuracy, new_params, copy.deepcopy(head.state_dict())))
         best = max(r[1] for r in results)
         tolerance = float(self.params["tolerance"])
@@ -131,13 +138,18 @@ class Expansion(Strategy):
         )
         return overrides, head_state, source
 
-    def _candidates(self, depth: int) -> list[tuple[str, list[int]]]:
-        """(kind, positions of the trainable nodes grown): prefix reuse keeps the source's first k
-        nodes and grows the rest (k = depth … 0; new classes, similar inputs); suffix reuse grows
-        the first k and keeps the rest (k = 1 … depth−1; new inputs, similar concepts, e.g.
-        permuted pixels). Cheapest first."""
-        prefix = [("prefix", list(range(reused, depth))) for reused in range(depth, -1, -1)]
-        suffix = [("suffix", list(range(grown))) for grown in range(1, depth)] if self.params["suffix_reuse"] else []
+    def _candidates(self, depth: int) -> list[tuple[str, list[int], str]]:
+        """(kind, positions of the trainable nodes grown, how they start: "copy" or "fresh"): prefix
+        reuse keeps the source's first k nodes and grows the rest (k = depth … 0; new classes,
+        similar inputs); suffix reuse grows the first k and keeps the rest (k = 1 … depth−1; new
+        inputs, similar concepts, e.g. permuted pixels), copied and, with ``suffix_fresh``, fresh.
+        Cheapest first."""
+        init = "copy" if self.params["warm_start"] else "fresh"
+        prefix = [("prefix", list(range(reused, depth)), init) for reused in range(depth, -1, -1)]
+        suffix = []
+        if self.params["suffix_reuse"]:
+            inits = (init, "fresh") if init == "copy" and self.params["suffix_fresh"] else (init,)
+            suffix = [("suffix", list(range(grown)), start) for grown in range(1, depth) for start in inits]
         return sorted(prefix + suffix, key=lambda c: len(c[1]))
 
     def end_task(self, task: int) -> None:
@@ -224,10 +236,10 @@ class Expansion(Strategy):
         ctx.optimize(task, list(net.unified.parameters()), (y, *features), loss, self._balance_epochs(), "balance",
                      ctx.settings.seed * 1009 + task)
 
-    def _candidate(self, source: int, grown: list[int]) -> dict:
-        """Fresh trainable copies of the trainable nodes at positions ``grown``."""
+    def _candidate(self, source: int, grown: list[int], warm: bool) -> dict:
+        """New trainable instances of the trainable nodes at positions ``grown``: copies of the
+        source's (``warm``) or initialised anew."""
         net = self.net
-        warm = bool(self.params["warm_start"])
         nodes = [net.trainable_nodes[i] for i in grown]
         return {node_id: net.new_instance(node_id, copy_of=net.paths[source][node_id] if warm else None)
                 for node_id in nodes}
