@@ -18,8 +18,8 @@ from modstudio.gui import dialogs
 from modstudio.gui.augmentation import AugmentationDialog, augmentable, normalizable
 from modstudio.project.commands import AddTasks, AugmentTask, MoveTask, NormalizeTasks, RemoveTasks, RenameTask
 
-COLUMNS = ("#", "Task", "Classes", "Train / val / test", "Augmentation", "Source")
-AUGMENTATION_COLUMN = COLUMNS.index("Augmentation")
+COLUMNS = ("#", "Task", "Classes", "Train / val / test", "Preparation", "Source")
+PREPARATION_COLUMN = COLUMNS.index("Preparation")  # augmentation and normalisation
 PROBLEM_COLOR = "#ff7b7f"  # the canvas's and the status bar's colour for a problem
 
 
@@ -39,13 +39,13 @@ def task_source(task) -> str:
 
 
 def augmentation_text(task) -> str:
-    """The Augmentation column: "crop ±4 px, flip, mean/sd", or a dash for none."""
+    """The Preparation column (augmentation, normalisation): "crop ±4 px, flip, mean/sd", or a dash for none."""
     text = task.describe_preparation()
     return "–" if text == "none" else text
 
 
 def augmentation_tip(task) -> str:
-    """The Augmentation column's tooltip: what can be changed there, and, when normalised, by what."""
+    """The Preparation column's tooltip: what can be changed there, and, when normalised, by what."""
     lines = ["Training batches only. Double-click to change." if augmentable(task.sample_shape)
              else "Only images (channels × height × width) can be augmented."]
     if task.normalization is not None:
@@ -134,7 +134,7 @@ class TasksPanel(QWidget):
         self.tree.setColumnWidth(2, 130)
         self.tree.setColumnWidth(3, 120)
         widest = self.tree.fontMetrics().horizontalAdvance("crop ±16 px, flip, mean/sd")  # all three in full
-        self.tree.setColumnWidth(AUGMENTATION_COLUMN, max(120, widest + 16))
+        self.tree.setColumnWidth(PREPARATION_COLUMN, max(120, widest + 16))
         self.tree.itemChanged.connect(self._on_tree_item_changed)
         self.tree.move_requested.connect(self._on_tree_move_requested)
         self.tree.delete_pressed.connect(self.remove_selected)
@@ -194,7 +194,7 @@ class TasksPanel(QWidget):
                                f"{task.num_classes} classes (global ids {task.classes})\n"
                                "Double-click to rename; drag to reorder.")
             item.setToolTip(2, ", ".join(task.class_names))
-            item.setToolTip(AUGMENTATION_COLUMN, augmentation_tip(task))
+            item.setToolTip(PREPARATION_COLUMN, augmentation_tip(task))
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
             if i in selected:
@@ -319,7 +319,7 @@ class TasksPanel(QWidget):
         return True
 
     def _on_tree_item_double_clicked(self, item: QTreeWidgetItem, column: int) -> None:
-        if column == AUGMENTATION_COLUMN:
+        if column == PREPARATION_COLUMN:
             self.tree.clearSelection()
             item.setSelected(True)
             self.augment_selected()

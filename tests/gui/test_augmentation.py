@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from modstudio import data
 from modstudio.data import Augmentation
-from modstudio.gui.tasks_panel import AUGMENTATION_COLUMN
+from modstudio.gui.tasks_panel import PREPARATION_COLUMN
 
 CROP_FLIP = Augmentation(crop_padding=4, flip=True)
 
 
-def _column(panel, column=AUGMENTATION_COLUMN):
+def _column(panel, column=PREPARATION_COLUMN):
     return [panel.tree.topLevelItem(i).text(column) for i in range(panel.tree.topLevelItemCount())]
 
 
@@ -43,7 +43,7 @@ def test_the_panel_shows_and_changes_the_selected_tasks_augmentation_undoably(wi
     panel = window.tasks_panel
     images = data.split_by_class(data.load_builtin("digits"), n_tasks=3)
     assert panel.add_tasks([images[0].with_augmentation(Augmentation(flip=True)), images[1], images[2]])
-    assert panel.tree.headerItem().text(AUGMENTATION_COLUMN) == "Augmentation"
+    assert panel.tree.headerItem().text(PREPARATION_COLUMN) == "Preparation"
     assert _column(panel) == ["flip", "–", "–"]
     project = window.document.project
     before = list(project.tasks)
@@ -75,7 +75,7 @@ def test_the_panel_shows_and_changes_the_selected_tasks_augmentation_undoably(wi
 
     script.answer("exec_dialog", turn_off)  # a double-click on the column edits that row
     item = panel.tree.topLevelItem(0)
-    panel.tree.itemDoubleClicked.emit(item, AUGMENTATION_COLUMN)
+    panel.tree.itemDoubleClicked.emit(item, PREPARATION_COLUMN)
     assert project.tasks[0].augmentation == Augmentation() and _column(panel)[0] == "–"
 
 
@@ -85,4 +85,4 @@ def test_tasks_that_are_not_images_cannot_be_augmented(window):
     panel.tree.topLevelItem(0).setSelected(True)
     assert not panel.augment_button.isEnabled()
     assert not panel.augment_selected()  # nothing asked (an unexpected dialog would fail the test)
-    assert "Only images" in panel.tree.topLevelItem(0).toolTip(AUGMENTATION_COLUMN)
+    assert "Only images" in panel.tree.topLevelItem(0).toolTip(PREPARATION_COLUMN)

@@ -11,12 +11,12 @@ from PySide6.QtCore import Qt
 from modstudio import data
 from modstudio.data import UNIT, Augmentation, Dataset, Encoded
 from modstudio.gui.augmentation import AugmentationDialog
-from modstudio.gui.tasks_panel import AUGMENTATION_COLUMN
+from modstudio.gui.tasks_panel import PREPARATION_COLUMN
 from tests.gui.test_dataset_dialog_images import image_folder
 
 
 def _column(panel):
-    return [panel.tree.topLevelItem(i).text(AUGMENTATION_COLUMN) for i in range(panel.tree.topLevelItemCount())]
+    return [panel.tree.topLevelItem(i).text(PREPARATION_COLUMN) for i in range(panel.tree.topLevelItemCount())]
 
 
 def _select(panel, *rows):
@@ -83,7 +83,7 @@ def test_the_dialogs_checkbox_normalises_the_selected_tasks_in_one_undo_step(win
     assert panel.augment_selected()
     assert _column(panel) == ["mean/sd", "–", "mean/sd"]
     assert project.tasks[0].values == project.tasks[2].values != UNIT and project.tasks[1] is before[1]
-    assert "mean" in panel.tree.topLevelItem(0).toolTip(AUGMENTATION_COLUMN)
+    assert "mean" in panel.tree.topLevelItem(0).toolTip(PREPARATION_COLUMN)
     assert window.document.undo_stack.undoText() == "normalise tasks"
     window.undo_action.trigger()
     assert list(project.tasks) == before and _column(panel) == ["–"] * 3
@@ -131,7 +131,7 @@ def test_float_tasks_cannot_be_normalised_in_the_dialog(window, script):
     script.answer("exec_dialog", look)
     assert panel.augment_selected()
     assert _column(panel) == ["flip", "flip"] and all(t.normalization is None for t in window.document.project.tasks)
-    assert "cannot be normalised" in panel.tree.topLevelItem(0).toolTip(AUGMENTATION_COLUMN)
+    assert "cannot be normalised" in panel.tree.topLevelItem(0).toolTip(PREPARATION_COLUMN)
 
 
 def test_flat_byte_tasks_can_be_normalised_but_not_cropped(window, script, byte_tasks):
@@ -162,6 +162,6 @@ def test_nothing_in_the_dialog_or_the_column_is_cut(window, qtbot, byte_tasks):
     assert dialog.editor.normalize.checkState() == Qt.CheckState.PartiallyChecked
     panel = window.tasks_panel
     assert panel.add_tasks(data.tasks.normalize_tasks([byte_tasks[0].with_augmentation(Augmentation(16, True))]))
-    text = panel.tree.topLevelItem(0).text(AUGMENTATION_COLUMN)
+    text = panel.tree.topLevelItem(0).text(PREPARATION_COLUMN)
     assert text == "crop ±16 px, flip, mean/sd"
-    assert panel.tree.columnWidth(AUGMENTATION_COLUMN) >= panel.tree.fontMetrics().horizontalAdvance(text) + 12
+    assert panel.tree.columnWidth(PREPARATION_COLUMN) >= panel.tree.fontMetrics().horizontalAdvance(text) + 12
