@@ -154,7 +154,7 @@ def _plain_side(project, epochs: int, device: str) -> Callable[[], float]:
     import torch.nn.functional as F
 
     from modstudio.learn.compiler import compile_graph
-    from modstudio.learn.trainer import EVAL_BATCH
+    from modstudio.learn.chunks import EVAL_BATCH
 
     s, tasks = project.settings, project.tasks
 

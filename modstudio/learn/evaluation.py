@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 from modstudio.data import union_classes
+from modstudio.learn.chunks import float_chunks
 from modstudio.learn.network import ModularNetwork
 from modstudio.learn.readouts import AutoencoderGate, FeatureClassifier
 from modstudio.project.features import task_inference
 
-EVAL_BATCH = 4096
 CONFIDENT_WRONG = 8  # the most confidently wrong samples kept per view
 
 
@@ -250,10 +250,9 @@ class Reader:
         self.union_names = [names[c] for c in self.union]
         self.device = next(net.parameters()).device
 
-    def _batches(self, x: np.ndarray):
-        for start in range(0, len(x), EVAL_BATCH):
-            # a copy: task arrays are read-only
-            yield torch.tensor(np.asarray(x[start:start + EVAL_BATCH], dtype=np.float32), device=self.device)
+    def _batches(self, x):
+        """Features of ``x`` (an array, or a split mapped from its bytes a chunk at a time) on the device."""
+        return float_chunks(x, self.device)
 
     @torch.no_grad()
     def head(self, x: np.ndarray, task: int) -> np.ndarray:
@@ -338,7 +337,7 @@ def evaluate_run(project, run, *, k: int = CONFIDENT_WRONG, net: ModularNetwork 
     if not reader.class_incremental:
         for t in range(reader.known):
             task = tasks[t]
-            probs = reader.head(task.test.floats(), t)  # features, not bytes
+            probs = reader.head(task.test, t)  # mapped to features a chunk at a time
             y = np.asarray(task.test.y, dtype=np.int64)
             names = list(task.class_names)
             views.append(_view(f"T{t + 1} {task.name}", t, True, names, names, list(range(len(names))),
@@ -349,7 +348,7 @@ def evaluate_run(project, run, *, k: int = CONFIDENT_WRONG, net: ModularNetwork 
         trained_names = [t.name for t in tasks[:reader.known]]
         for t in range(reader.known):
             task = tasks[t]
-            probs, predicted, inferred = reader.problem(task.test.floats(), path_task=t)
+            probs, predicted, inferred = reader.problem(task.test, path_task=t)
             local = np.asarray(task.test.y, dtype=np.int64)
             parts.append((t, local, predicted, probs.max(1), inferred))
             columns = reader.union_labels[t].tolist()

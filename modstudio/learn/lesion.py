@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from modstudio.data import union_classes
+from modstudio.learn.chunks import float_chunks
 from modstudio.learn.network import ModularNetwork
 
 MODES = ("zero", "noise")
-EVAL_BATCH = 4096
 
 
 class LesionError(ValueError):
@@ -81,15 +81,15 @@ def task_accuracies(net: ModularNetwork, tasks: Sequence, n_tasks: int | None = 
     union = {c: i for i, c in enumerate(union_classes(tasks))}
     accuracies = []
     for task in range(n):
-        x = tasks[task].test.floats()  # features, not bytes
-        y = torch.tensor(np.asarray(tasks[task].test.y), dtype=torch.long)
+        test = tasks[task].test
+        y = torch.tensor(np.asarray(test.y), dtype=torch.long)
         if net.shared_head is not None:  # one head over every class: compare in the union's label space
             y = torch.tensor([union[c] for c in tasks[task].classes], dtype=torch.long)[y]
-        correct = 0
-        for start in range(0, len(x), EVAL_BATCH):
-            xb = torch.tensor(x[start:start + EVAL_BATCH], device=device)  # a copy: task arrays are read-only
-            correct += int((net(xb, task).argmax(1).cpu() == y[start:start + EVAL_BATCH]).sum())
-        accuracies.append(correct / max(len(x), 1))
+        correct = start = 0
+        for xb in float_chunks(test, device):  # mapped from bytes a chunk at a time
+            correct += int((net(xb, task).argmax(1).cpu() == y[start:start + len(xb)]).sum())
+            start += len(xb)
+        accuracies.append(correct / max(len(y), 1))
     return accuracies
 
 

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from modstudio.data import union_classes
 from modstudio.learn import events as ev
+from modstudio.learn.chunks import eval_step
 from modstudio.learn.context import TaskContext
 from modstudio.learn.device import resolve_device
 from modstudio.learn.early_stopping import EarlyStopper
@@ -38,8 +39,6 @@ from modstudio.project.settings import SCENARIOS, SETTING_SPECS, SettingsError, 
 Callback = Callable[[ev.Event], None]
 
 PROGRESS_INTERVAL_S = 0.25
-EVAL_BATCH = 4096
-EVAL_BYTES = 8 * 2**20  # at most this many bytes of float features per evaluated chunk (big images: fewer samples)
 VALIDATION_CARVE = 0.1  # of a task's training data, when the strategy needs validation and it has none
 
 
@@ -65,13 +64,6 @@ class TaskTensors:
     test_x: torch.Tensor
     test_y: torch.Tensor
     union_labels: torch.Tensor  # local label → index in the union of all tasks' classes
-
-
-def eval_step(x: torch.Tensor) -> int:
-    """Samples per evaluated chunk: ``EVAL_BATCH``, fewer where their float features would pass
-    ``EVAL_BYTES``, so evaluating data larger than memory never holds a big float copy at once."""
-    per_sample = 4 * max(1, x[0].nelement()) if len(x) else 4
-    return max(1, min(EVAL_BATCH, EVAL_BYTES // per_sample))
 
 
 class Trainer:

@@ -219,7 +219,7 @@ def test_on_a_gpu_joint_on_a_streamed_split_is_refused_naming_the_free_memory(fi
 
 def test_evaluation_chunks_hold_a_bounded_float_copy():
     """Big images are evaluated a few at a time: a chunk's float features stay within EVAL_BYTES."""
-    from modstudio.learn.trainer import EVAL_BATCH, EVAL_BYTES, eval_step
+    from modstudio.learn.chunks import EVAL_BATCH, EVAL_BYTES, eval_step
 
     assert eval_step(torch.zeros(10, 64, dtype=torch.uint8)) == EVAL_BATCH  # small samples: the full batch
     step = eval_step(torch.zeros(10, 1, 64, 64, dtype=torch.uint8))
