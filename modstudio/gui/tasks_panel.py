@@ -38,13 +38,13 @@ def task_source(task) -> str:
     return f"{text} · {builder}" if builder else text
 
 
-def augmentation_text(task) -> str:
+def preparation_text(task) -> str:
     """The Preparation column (augmentation, normalisation): "crop ±4 px, flip, mean/sd", or a dash for none."""
     text = task.describe_preparation()
     return "–" if text == "none" else text
 
 
-def augmentation_tip(task) -> str:
+def preparation_tip(task) -> str:
     """The Preparation column's tooltip: what can be changed there, and, when normalised, by what."""
     lines = ["Training batches only. Double-click to change." if augmentable(task.sample_shape)
              else "Only images (channels × height × width) can be augmented."]
@@ -186,7 +186,7 @@ class TasksPanel(QWidget):
         self.tree.clear()
         for i, task in enumerate(self.tasks):
             sizes = " / ".join(f"{len(task.split(s)):,}" for s in ("train", "val", "test"))
-            item = QTreeWidgetItem([str(i + 1), task.name, classes_text(task), sizes, augmentation_text(task),
+            item = QTreeWidgetItem([str(i + 1), task.name, classes_text(task), sizes, preparation_text(task),
                                     task_source(task)])
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
                           | Qt.ItemFlag.ItemIsDragEnabled)
@@ -194,7 +194,7 @@ class TasksPanel(QWidget):
                                f"{task.num_classes} classes (global ids {task.classes})\n"
                                "Double-click to rename; drag to reorder.")
             item.setToolTip(2, ", ".join(task.class_names))
-            item.setToolTip(PREPARATION_COLUMN, augmentation_tip(task))
+            item.setToolTip(PREPARATION_COLUMN, preparation_tip(task))
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
             if i in selected:
