@@ -31,5 +31,6 @@ def float_chunks(source: Any, device: torch.device | str = "cpu") -> Iterator[to
     step = step_for(shape[1:])
     for start in range(0, shape[0], step):
         rows = slice(start, start + step)
-        x = split.floats(rows) if split is not None else np.asarray(source[rows], dtype=np.float32)
-        yield torch.tensor(x, dtype=torch.float32, device=device)  # a copy: task arrays are read-only
+        x = split.floats(rows) if split is not None else source[rows]
+        # one float copy at most: mapped bytes are one already; read-only task arrays are copied
+        yield torch.from_numpy(np.require(x, np.float32, ["W"])).to(device)
